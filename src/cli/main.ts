@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { log } from '../log/logger.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../util/errors.js';
+import { packageVersion } from '../util/resources.js';
+import { configCommand } from './config-cmd.js';
+
+export function buildProgram(): Command {
+  const program = new Command('proxbalance')
+    .description('Keeps a Proxmox VE cluster balanced by live-migrating VMs and containers, automatically and safely.')
+    .version(packageVersion(), '-V, --version')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  program.addCommand(configCommand());
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code (0 done, 1 runtime failure, 2 usage or config error). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  // exitOverride is not inherited by commands built apart and added: set it on each.
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program)) c.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code)) return EXIT_OK;
+      if (e.code === 'commander.executeSubCommandAsync') return e.exitCode;
+      return EXIT_USAGE;
+    }
+    if (e instanceof UsageError) {
+      log.error(e.message);
+      await log.flush();
+      return e.exitCode;
+    }
+    log.error(`error: ${(e as Error).message}`);
+    if (process.env.PROXBALANCE_DEBUG) log.error((e as Error).stack ?? '');
+    await log.flush();
+    return EXIT_FAILURE;
+  }
+}

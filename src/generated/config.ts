@@ -1,0 +1,223 @@
+/* Generated from schemas/config.schema.json by scripts/gen-types.mjs: do not edit. Run `npm run gen`. */
+
+/**
+ * proxbalance configuration (config.json). The layout is ProxBalance's: a ProxBalance config.json loads unchanged. Keys of ProxBalance that proxbalance does not use (web UI, AI, notifications, collection settings) are accepted and ignored; keys starting with '_' are comments.
+ */
+export interface ProxbalanceConfig {
+  /**
+   * Proxmox VE host name or IP address to talk to, or a list of them: when one does not answer, the next is tried.
+   */
+  proxmox_host: string | [string, ...string[]];
+  /**
+   * TCP port of the Proxmox VE API.
+   */
+  proxmox_port: number;
+  /**
+   * API token ID, written user@realm!tokenname. Create a privilege-separated token with VM.Audit, VM.Migrate, Sys.Audit and Datastore.Audit on /.
+   */
+  proxmox_api_token_id: string;
+  /**
+   * API token secret (a UUID). Prefer proxmox_api_token_secret_file or the PROXBALANCE_TOKEN_SECRET environment variable, which overrides both; an empty string means not set here.
+   */
+  proxmox_api_token_secret: string;
+  /**
+   * Path of a file holding the API token secret (for example a systemd credential). A relative path is looked up in $CREDENTIALS_DIRECTORY when systemd sets it. Used when proxmox_api_token_secret is empty.
+   */
+  proxmox_api_token_secret_file: string;
+  /**
+   * Verify the API's TLS certificate. Keep true and give proxmox_ca_file or proxmox_fingerprint for a self-signed cluster; false disables every check and is warned about on every run.
+   */
+  proxmox_verify_ssl: boolean;
+  /**
+   * PEM file of an extra certificate authority to trust, e.g. a copy of the cluster's /etc/pve/pve-root-ca.pem.
+   */
+  proxmox_ca_file: string;
+  /**
+   * SHA-256 fingerprint of the API's certificate, colon-separated hex as GET /nodes reports it (ssl_fingerprint). When set, that certificate alone is accepted.
+   */
+  proxmox_fingerprint: string;
+  /**
+   * Time limit of one API request, in seconds (connecting included).
+   */
+  proxmox_timeout_seconds: number;
+  /**
+   * JSON-lines file where every run and migration is recorded (append only).
+   */
+  history_file: string;
+  /**
+   * Least severe log level written: error, warn, info or debug. --verbose and --quiet override it.
+   */
+  log_level: "error" | "warn" | "info" | "debug";
+  /**
+   * When a node counts as hot: above any of these averaged figures it sheds load.
+   */
+  recommendation_thresholds: {
+    /**
+     * CPU usage in percent above which a node is hot.
+     */
+    cpu_threshold: number;
+    /**
+     * Memory usage in percent above which a node is hot.
+     */
+    mem_threshold: number;
+    /**
+     * I/O wait in percent above which a node is hot.
+     */
+    iowait_threshold: number;
+  };
+  /**
+   * The automation: when it runs, what it may move, and the safety rules.
+   */
+  automated_migrations: {
+    /**
+     * Master switch. When false, scheduled runs record 'Automation disabled' and do nothing; `proxbalance run --dry-run` still shows what would happen.
+     */
+    enabled: boolean;
+    /**
+     * Simulate only: decisions are made and recorded, no migration is started.
+     */
+    dry_run: boolean;
+    /**
+     * How often the engine evaluates. The timer fires every minute; `run --scheduled` skips quietly until this much time has passed since the last scheduled run.
+     */
+    check_interval_minutes: number;
+    /**
+     * Nodes to evacuate: every guest on them is moved off (tag rules, cooldown and confidence floor bypassed) and they are never targets.
+     */
+    maintenance_nodes: string[];
+    /**
+     * When migrations may happen.
+     */
+    schedule: {
+      /**
+       * IANA time zone for windows that name none.
+       */
+      timezone: string;
+      /**
+       * When at least one enabled window is defined, migrations happen only while one is open. None: at any time.
+       */
+      migration_windows: TimeWindow[];
+      /**
+       * Migrations never happen while one of these is open; blackouts beat migration windows.
+       */
+      blackout_windows: TimeWindow[];
+    };
+    /**
+     * What may move and how much per run.
+     */
+    rules: {
+      /**
+       * Moves below this confidence (0-100) are not made.
+       */
+      min_confidence_score: number;
+      /**
+       * At most this many migrations are started in one run.
+       */
+      max_migrations_per_run: number;
+      /**
+       * At most this many migrations run in the cluster at once; migrations already running (started by anyone) count.
+       */
+      max_concurrent_migrations: number;
+      /**
+       * A guest migrated within this many minutes is not moved again. Guests moved repeatedly within 7 days wait 2, 4, then 8 times as long.
+       */
+      cooldown_minutes: number;
+      /**
+       * Never move guests tagged 'ignore' (except off a maintenance node).
+       */
+      respect_ignore_tags: boolean;
+      /**
+       * Guests sharing an exclude_<group> tag are kept on different nodes (anti-affinity).
+       */
+      respect_exclude_tags: boolean;
+      /**
+       * Whitelist mode: only guests tagged 'auto-migrate-ok' are moved (except off a maintenance node).
+       */
+      require_auto_migrate_ok_tag: boolean;
+      /**
+       * A migration still running after this long is recorded as timed out; Proxmox keeps running it and a later run records its outcome.
+       */
+      migration_timeout_minutes: number;
+    };
+    /**
+     * Checks before every migration.
+     */
+    safety_checks: {
+      /**
+       * Make no migration unless the cluster is healthy (every node's state known, quorum when require_quorum).
+       */
+      check_cluster_health: boolean;
+      /**
+       * Make no migration unless the cluster is quorate.
+       */
+      require_quorum: boolean;
+      /**
+       * Never plan a move that leaves its target above this memory use, counting the guest's full configured memory.
+       */
+      max_node_memory_percent: number;
+      /**
+       * Never plan a move that leaves its target above this CPU use.
+       */
+      max_node_cpu_percent: number;
+      /**
+       * After a failed migration, start nothing more and halt automation until `proxbalance resume`.
+       */
+      abort_on_failure: boolean;
+    };
+  };
+  /**
+   * Evens out guest counts across nodes by moving small guests, independent of load.
+   */
+  distribution_balancing: {
+    /**
+     * Turn distribution balancing on.
+     */
+    enabled: boolean;
+    /**
+     * Acts when the largest and smallest running-guest counts of nodes differ by more than this.
+     */
+    guest_count_threshold: number;
+    /**
+     * Only guests with at most this many cores are moved (0 = no limit).
+     */
+    max_cpu_cores: number;
+    /**
+     * Only guests with at most this much memory in GiB are moved (0 = no limit).
+     */
+    max_memory_gb: number;
+  };
+}
+/**
+ * A weekly time window. A window that crosses midnight (22:00 to 06:00) belongs to the day it starts.
+ */
+export interface TimeWindow {
+  /**
+   * Name shown in logs and status.
+   */
+  name: string;
+  /**
+   * A disabled window is ignored.
+   */
+  enabled: boolean;
+  /**
+   * Days on which the window starts, lower-case full English names.
+   *
+   * @minItems 1
+   */
+  days: [
+    "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday",
+    ...("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[]
+  ];
+  /**
+   * Opening time, HH:MM (24 h), inclusive.
+   */
+  start_time: string;
+  /**
+   * Closing time, HH:MM (24 h), exclusive. Earlier than start_time: the window crosses midnight.
+   */
+  end_time: string;
+  /**
+   * IANA time zone of this window; schedule.timezone when absent.
+   */
+  timezone?: string;
+}

@@ -1,0 +1,223 @@
+/* Generated from schemas/snapshot.schema.json by scripts/gen-types.mjs: do not edit. Run `npm run gen`. */
+
+/**
+ * What one tick knows of the cluster, gathered in at most 5 + (online nodes) API requests. Written by `proxbalance snapshot`, read back for a replay. Holds no secret. Where something could not be learned it says so (null, complete=false, an entry in unknowns) instead of inventing numbers.
+ */
+export interface ClusterSnapshot {
+  /**
+   * Format version.
+   */
+  v: 1;
+  /**
+   * When the snapshot was taken, ISO 8601 UTC.
+   */
+  taken_at: string;
+  /**
+   * Where the snapshot came from.
+   */
+  api: {
+    /**
+     * The host that answered.
+     */
+    host: string;
+    /**
+     * API requests made to build this snapshot.
+     */
+    requests: number;
+    /**
+     * Proxmox VE version reported by /cluster/status, when known.
+     */
+    pve_version?: string | null;
+  };
+  /**
+   * Cluster-wide state from GET /cluster/status.
+   */
+  cluster: {
+    /**
+     * Cluster name; null for a standalone node.
+     */
+    name: string | null;
+    /**
+     * Whether the cluster is quorate; null when unknown. A standalone node is quorate.
+     */
+    quorate: boolean | null;
+    /**
+     * A single node without a cluster.
+     */
+    standalone: boolean;
+  };
+  /**
+   * Proxmox's own cluster resource scheduler (GET /cluster/options, key crs).
+   */
+  crs: {
+    /**
+     * Whether CRS automatically rebalances HA resources (ha-auto-rebalance); null when it could not be read.
+     */
+    ha_auto_rebalance: boolean | null;
+    /**
+     * CRS mode for HA (basic, static, dynamic), when set.
+     */
+    ha_mode?: string | null;
+  };
+  nodes: SnapshotNode[];
+  guests: SnapshotGuest[];
+  storages: SnapshotStorage[];
+  /**
+   * Migration tasks (qmigrate, vzmigrate, hamigrate) from GET /cluster/tasks: running ones and recent finished ones.
+   */
+  tasks: SnapshotTask[];
+  /**
+   * What could not be learned, in words (e.g. 'rrddata of pve3: request timed out').
+   */
+  unknowns: string[];
+}
+export interface SnapshotNode {
+  name: string;
+  /**
+   * online, offline or unknown (as /cluster/resources and /cluster/status report it).
+   */
+  status: "online" | "offline" | "unknown";
+  /**
+   * Current CPU use, fraction 0..1 of all cores.
+   */
+  cpu: number;
+  /**
+   * Number of cores.
+   */
+  maxcpu: number;
+  /**
+   * Memory used now, bytes.
+   */
+  mem: number;
+  /**
+   * Memory installed, bytes.
+   */
+  maxmem: number;
+  /**
+   * Averages over the last hour from rrddata (timeframe=hour, cf=AVERAGE); null when not read.
+   */
+  avg: null | {
+    /**
+     * CPU use, fraction 0..1.
+     */
+    cpu: number;
+    /**
+     * Memory used, bytes.
+     */
+    mem: number;
+    /**
+     * I/O wait, fraction 0..1.
+     */
+    iowait: number;
+    /**
+     * Data points averaged.
+     */
+    samples: number;
+  };
+  /**
+   * The node's HA LRM state when HA reports one (e.g. 'active', 'maintenance'); null otherwise.
+   */
+  ha_state: string | null;
+  /**
+   * False when something about this node could not be read (offline, unknown state, rrddata missing): then it is neither a source of load moves nor a target.
+   */
+  complete: boolean;
+}
+export interface SnapshotGuest {
+  vmid: number;
+  type: "qemu" | "lxc";
+  name: string;
+  node: string;
+  /**
+   * running, stopped, paused, unknown, …
+   */
+  status: string;
+  /**
+   * CPU use, fraction 0..1 of its own maxcpu.
+   */
+  cpu: number;
+  /**
+   * Configured cores.
+   */
+  maxcpu: number;
+  /**
+   * Memory used, bytes.
+   */
+  mem: number;
+  /**
+   * Configured memory, bytes.
+   */
+  maxmem: number;
+  /**
+   * Size of its root/boot disk, bytes.
+   */
+  maxdisk: number;
+  /**
+   * Tags, split on ';' (',' and spaces tolerated), lower-cased, without empties.
+   */
+  tags: string[];
+  /**
+   * Lock held (migrate, backup, snapshot, …) or null.
+   */
+  lock: string | null;
+  pool: string | null;
+  /**
+   * HA state when the guest is HA-managed (started, stopped, migrate, …); null when not.
+   */
+  hastate: string | null;
+  template: boolean;
+  /**
+   * Learned from the migrate precondition endpoint for a planned move (never while gathering): what ties the guest to its node.
+   */
+  local?: {
+    /**
+     * Total size of local disks (0 when none).
+     */
+    disks_bytes: number;
+    /**
+     * Local resources that prevent a live migration (e.g. hostpci0, usb0).
+     */
+    resources: string[];
+    /**
+     * Nodes the guest cannot go to, with why (missing storage, resource, HA rule).
+     */
+    not_allowed: {
+      [k: string]: string | undefined;
+    };
+  };
+}
+export interface SnapshotStorage {
+  storage: string;
+  node: string;
+  shared: boolean;
+  status: string;
+  plugintype: string;
+  content: string[];
+  disk: number;
+  maxdisk: number;
+}
+export interface SnapshotTask {
+  upid: string;
+  node: string;
+  /**
+   * qmigrate, vzmigrate or hamigrate.
+   */
+  type: string;
+  /**
+   * The guest's vmid as text (may be empty).
+   */
+  id: string;
+  user: string;
+  /**
+   * Unix seconds.
+   */
+  starttime: number;
+  /**
+   * Exit status once finished (OK, WARNINGS: N, error text); null while running.
+   */
+  status: string | null;
+  /**
+   * Unix seconds once finished; null while running.
+   */
+  endtime: number | null;
+}
