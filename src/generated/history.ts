@@ -1,0 +1,120 @@
+/* Generated from schemas/history.schema.json by scripts/gen-types.mjs: do not edit. Run `npm run gen`. */
+
+/**
+ * One line of the history file (JSON lines, append only). Every record carries the format version v and its type. Timestamps are ISO 8601 UTC with Z. A migration has several records with the same migration_id (started, then its outcome); readers fold them into the latest state.
+ */
+export type HistoryRecord = RunRecord | MigrationRecord | HaltedRecord | ResumedRecord;
+export type Timestamp = string;
+
+/**
+ * One tick: written when it ends (also when it was skipped).
+ */
+export interface RunRecord {
+  v: 1;
+  type: "run";
+  run_id: string;
+  started_at: Timestamp;
+  finished_at: Timestamp;
+  trigger: "scheduled" | "manual";
+  mode: "live" | "dry-run";
+  gates: GateRecord[];
+  outcome: "no_action" | "success" | "partial" | "failed" | "skipped" | "disabled" | "halted" | "error";
+  /**
+   * Why the run was skipped, disabled, halted or errored.
+   */
+  reason?: string;
+  decisions: DecisionRecord[];
+  /**
+   * Figures of the tick (imbalance before/after, moves planned/started/completed, API requests).
+   */
+  summary?: {
+    [k: string]: number | string | null | undefined;
+  };
+}
+export interface GateRecord {
+  /**
+   * Which run-level check (halted, blackout, window, health, concurrency, …).
+   */
+  name: string;
+  passed: boolean;
+  message: string;
+}
+/**
+ * What the tick decided for one guest: a move, or a skip with its reason.
+ */
+export interface DecisionRecord {
+  vmid: number;
+  name?: string;
+  guest_type?: "qemu" | "lxc";
+  action: "move" | "skip";
+  reason: string;
+  source?: string;
+  target?: string;
+  kind?: string;
+  confidence?: number;
+  /**
+   * For moves: Dry run, started, completed, failed, … as the tick ended.
+   */
+  outcome?: string;
+}
+export interface MigrationRecord {
+  v: 1;
+  type: "migration";
+  at: Timestamp;
+  /**
+   * The run that wrote this record.
+   */
+  run_id: string;
+  /**
+   * Same for every record of one migration.
+   */
+  migration_id: string;
+  vmid: number;
+  name: string;
+  guest_type: "qemu" | "lxc";
+  source: string;
+  target: string;
+  /**
+   * evacuation, anti-affinity, load or distribution.
+   */
+  kind?: string;
+  confidence?: number;
+  reason?: string;
+  status: "started" | "completed" | "failed" | "timeout" | "interrupted" | "dry-run";
+  upid?: string | null;
+  started_at?: Timestamp;
+  finished_at?: Timestamp;
+  duration_s?: number;
+  transferred_bytes?: number;
+  avg_speed_bytes_s?: number;
+  /**
+   * Proxmox's exit status of the task (OK, WARNINGS: N, error text).
+   */
+  exitstatus?: string;
+  error?: string;
+}
+/**
+ * Automation halted after a failed migration (abort_on_failure); every later tick skips until a resumed record.
+ */
+export interface HaltedRecord {
+  v: 1;
+  type: "halted";
+  at: Timestamp;
+  run_id: string;
+  vmid: number;
+  guest_type?: "qemu" | "lxc";
+  migration_id?: string;
+  error: string;
+}
+/**
+ * `proxbalance resume` lifted a halt.
+ */
+export interface ResumedRecord {
+  v: 1;
+  type: "resumed";
+  at: Timestamp;
+  /**
+   * Who resumed (user name), when known.
+   */
+  by?: string;
+}

@@ -1,0 +1,131 @@
+import { closeSync, createReadStream, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { loadSchema } from '../util/resources.js';
+import type { HistoryRecord } from '../generated/history.js';
+
+export type { HistoryRecord, RunRecord, MigrationRecord, HaltedRecord, ResumedRecord, GateRecord, DecisionRecord } from '../generated/history.js';
+
+/**
+ * The history file: JSON lines, append only. Each record is one write(2) of one whole line to a
+ * descriptor opened with O_APPEND, then fsync. Nothing is ever rewritten, truncated or re-ordered.
+ */
+
+let validators: Map<string, ValidateFunction> | null = null;
+
+function validatorFor(type: string): ValidateFunction | undefined {
+  if (!validators) {
+    const schema = loadSchema('history') as { $id: string; definitions: Record<string, unknown> };
+    const ajv = new Ajv({ strict: false, allErrors: false });
+    ajv.addSchema(schema);
+    validators = new Map();
+    for (const t of ['run', 'migration', 'halted', 'resumed']) {
+      validators.set(t, ajv.getSchema(`${schema.$id}#/definitions/${t}`)!);
+    }
+  }
+  return validators.get(type);
+}
+
+/** Why a parsed value is not a history record we know, or null when it is one. */
+export function recordProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  const { type, v } = value as { type?: unknown; v?: unknown };
+  if (typeof v === 'number' && v > 1) return `record version ${v} is newer than this proxbalance understands`;
+  const validate = typeof type === 'string' ? validatorFor(type) : undefined;
+  if (!validate) return `unknown record type ${JSON.stringify(type)}`;
+  if (!validate(value)) {
+    const e = validate.errors?.[0];
+    return `${e?.instancePath || 'record'} ${e?.message ?? 'is invalid'}`;
+  }
+  return null;
+}
+
+/** ISO 8601 UTC with Z, milliseconds kept. */
+export function isoNow(now: Date = new Date()): string {
+  return now.toISOString();
+}
+
+/**
+ * Appends one record. Creates the file (mode 0640) and its folder when missing. When the file
+ * does not end in a newline (a torn write of a crashed process), the new line starts with one,
+ * so the torn line stays torn and the new record is whole.
+ */
+export function appendRecord(path: string, record: HistoryRecord): void {
+  const problem = recordProblem(record);
+  if (problem) throw new Error(`refusing to write an invalid ${record.type} record to ${path}: ${problem}`);
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
+  try {
+    let prefix = '';
+    const size = fstatSync(fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      const rfd = openSync(path, 'r');
+      try {
+        readSync(rfd, last, 0, 1, size - 1);
+      } finally {
+        closeSync(rfd);
+      }
+      if (last[0] !== 0x0a) prefix = '\n';
+    }
+    const line = Buffer.from(`${prefix}${JSON.stringify(record)}\n`, 'utf8');
+    const written = writeSync(fd, line);
+    if (written !== line.length) throw new Error(`short write to ${path} (${written} of ${line.length} bytes)`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface ReadResult {
+  records: HistoryRecord[];
+  /** One per skipped line, naming the file and line number. */
+  warnings: string[];
+  /** Lines read, valid or not. */
+  lines: number;
+}
+
+/**
+ * Reads the whole history, streaming. A garbage line or a torn last line is skipped with a
+ * warning naming its line number; the file is never modified. A missing file is an empty history.
+ */
+export async function readHistory(path: string): Promise<ReadResult> {
+  const records: HistoryRecord[] = [];
+  const warnings: string[] = [];
+  let lineNo = 0;
+  let stream;
+  try {
+    const fd = openSync(path, 'r');
+    stream = createReadStream('', { fd, encoding: 'utf8', highWaterMark: 1 << 20 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { records, warnings, lines: 0 };
+    throw e;
+  }
+  let pendingTorn: { line: number; reason: string } | null = null;
+  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  for await (const line of rl) {
+    lineNo++;
+    if (pendingTorn) {
+      warnings.push(`${path} line ${pendingTorn.line}: skipped, ${pendingTorn.reason}`);
+      pendingTorn = null;
+    }
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      pendingTorn = { line: lineNo, reason: 'not valid JSON' };
+      continue;
+    }
+    const problem = recordProblem(value);
+    if (problem) {
+      warnings.push(`${path} line ${lineNo}: skipped, ${problem}`);
+      continue;
+    }
+    records.push(value as HistoryRecord);
+  }
+  // An unparseable last line is what a crash in the middle of a write leaves behind.
+  if (pendingTorn) warnings.push(`${path} line ${pendingTorn.line}: skipped, incomplete last line (torn write?)`);
+  return { records, warnings, lines: lineNo };
+}
