@@ -5,5 +5,5 @@ export { PveError, PveApiError, PveTlsError, PveNetworkError, PveMigrationUnknow
 export { parseUpid, formatUpid, type Upid } from './upid.js';
 export { parseSize, parseDuration, parseLogLine, summarizeMigrationLog } from './tasklog.js';
 export type { TaskLogLine, TaskLogPage, MigrationLogEvent, MigrationProgress, ParsedLogLine } from './tasklog.js';
-export { takeSnapshot, parseTags, parsePropertyString, averageRrd, lrmState } from './snapshot.js';
+export { takeSnapshot, buildSnapshot, type SnapshotInput, parseTags, parsePropertyString, averageRrd, lrmState } from './snapshot.js';
 export * from './types.js';

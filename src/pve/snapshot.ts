@@ -7,7 +7,7 @@
 import type { ClusterSnapshot, SnapshotGuest, SnapshotNode, SnapshotStorage, SnapshotTask } from '../generated/snapshot.js';
 import type { PveClient } from './client.js';
 import { PveApiError, PveError } from './errors.js';
-import { bool, type ClusterStatusEntry, type HaStatusEntry, type ResourceEntry, type RrdPoint } from './types.js';
+import { bool, type ClusterTaskEntry, type ClusterStatusEntry, type HaStatusEntry, type ResourceEntry, type RrdPoint } from './types.js';
 
 const MIGRATION_TYPES = new Set(['qmigrate', 'vzmigrate', 'hamigrate']);
 
@@ -119,6 +119,33 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
   const ha = value(haR) as HaStatusEntry[] | null;
   const options = value(optR) as Record<string, unknown> | null;
   const rrd = new Map<string, RrdPoint[] | PveError>(value(rrdR));
+  return buildSnapshot({
+    resources, status, tasks: taskEntries, ha, options, rrd, unknowns,
+    host: client.host ?? client.hosts[0]!, requests: client.requestCount - startCount, now: opts.now ?? new Date(),
+  });
+}
+
+/** What the snapshot is built from: the answers of the gathering requests (null: not learned). */
+export interface SnapshotInput {
+  resources: ResourceEntry[];
+  status: ClusterStatusEntry[] | null;
+  tasks: ClusterTaskEntry[];
+  ha: HaStatusEntry[] | null;
+  options: Record<string, unknown> | null;
+  /** Node → its rrddata points, or the error that kept them from us. */
+  rrd: Map<string, RrdPoint[] | Error>;
+  /** Things already known to be unknown. */
+  unknowns?: string[];
+  host: string;
+  requests: number;
+  now: Date;
+}
+
+/** Pure: the snapshot from the API answers (used by takeSnapshot, and by tests on real captures). */
+export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
+  const { resources, status, ha, options, rrd } = input;
+  const taskEntries = input.tasks;
+  const unknowns = [...(input.unknowns ?? [])];
 
   // Cluster and quorum.
   const clusterEntry = status?.find((s) => s.type === 'cluster') ?? null;
@@ -239,8 +266,8 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
 
   return {
     v: 1,
-    taken_at: (opts.now ?? new Date()).toISOString(),
-    api: { host: client.host ?? client.hosts[0]!, requests: client.requestCount - startCount, pve_version: null },
+    taken_at: input.now.toISOString(),
+    api: { host: input.host, requests: input.requests, pve_version: null },
     cluster,
     crs,
     nodes,
