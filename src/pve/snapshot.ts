@@ -192,6 +192,9 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
           complete = false;
           unknowns.push(`rrddata of ${name}: no data points in the last hour`);
         }
+      } else {
+        complete = false;
+        unknowns.push(`rrddata of ${name}: not read`);
       }
     }
     nodes.push({
