@@ -32,14 +32,23 @@ export class Planner {
   rules(sg: SimGuest): Skip | null {
     let r = this.ruleCache.get(sg.vmid);
     if (r === undefined) {
-      r = guestRules(sg, this.rc);
+      r = guestRules(sg, this.rc) ?? this.noAllowedTarget(sg);
       this.ruleCache.set(sg.vmid, r);
     }
     return r;
   }
 
   hard(sg: SimGuest): Skip | null {
-    return hardRules(sg, this.rc);
+    return hardRules(sg, this.rc) ?? this.noAllowedTarget(sg);
+  }
+
+  /** Proxmox's precondition check rules out every node that could take the guest. */
+  private noAllowedTarget(sg: SimGuest): Skip | null {
+    const na = sg.g.local?.not_allowed;
+    if (!na) return null;
+    const others = this.sim.nodes.filter((n) => n.balanced && n.idx !== sg.node);
+    if (!others.length || others.some((n) => notAllowed(sg, n) === null)) return null;
+    return { reason: REASON.noAllowedTarget(others.map((n) => `${n.name}: ${notAllowed(sg, n)}`).join('; ')) };
   }
 
   /** Records a skip (the first reason for a guest wins; a guest that moves is never listed). */
