@@ -3,6 +3,7 @@ import { log } from '../log/logger.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../util/errors.js';
 import { packageVersion } from '../util/resources.js';
 import { configCommand } from './config-cmd.js';
+import { snapshotCommand } from './snapshot-cmd.js';
 
 export function buildProgram(): Command {
   const program = new Command('proxbalance')
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
   program.addCommand(configCommand());
+  program.addCommand(snapshotCommand());
   return program;
 }
 

@@ -1,0 +1,67 @@
+/**
+ * Anti-affinity (`exclude_<group>` tags, with respect_exclude_tags): two guests sharing a group
+ * never end on the same node. Every move of every kind checks it (Sim.conflict); this phase fixes
+ * existing violations with moves of kind 'anti-affinity', under the ordinary rules and gates.
+ * On a node holding k > 1 members of a group, k − 1 of them move: the cheapest movable ones.
+ */
+import { pct, type Planner } from './context.js';
+import { REASON } from './rules.js';
+import type { SimGuest, SimNode } from './state.js';
+
+export function fixAntiAffinity(p: Planner): void {
+  if (!p.config.automated_migrations.rules.respect_exclude_tags) return;
+  const sim = p.sim;
+  const groups = [...sim.groupCount.keys()].sort();
+  for (const grp of groups) {
+    const counts = sim.groupCount.get(grp)!;
+    const nodes = [...counts.entries()]
+      .filter(([idx, c]) => c > 1 && sim.nodes[idx]!.online)
+      .map(([idx]) => sim.nodes[idx]!)
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const node of nodes) {
+      const members = sim.guestsOn[node.idx]!.filter((g) => g.groups.includes(grp));
+      const movable: SimGuest[] = [];
+      for (const sg of members) {
+        const r = p.rules(sg);
+        if (r) p.skip(sg, r, { kind: 'anti-affinity' });
+        else if (!sg.moved) movable.push(sg);
+      }
+      movable.sort((a, b) => a.gib - b.gib || a.vmid - b.vmid);
+      for (const sg of movable) {
+        if ((counts.get(node.idx) ?? 0) <= 1) break;
+        let best: { t: SimNode; after: number } | null = null;
+        let rollbackOnly: SimNode | null = null;
+        for (const t of sim.nodes) {
+          if (!p.targetOk(sg, t) || sim.conflict(sg, t)) continue;
+          if (p.rollback(sg, t)) {
+            rollbackOnly ??= t;
+            continue;
+          }
+          const after = sim.imbalanceAfter(sg, t);
+          if (!best || after < best.after - 1e-9 || (Math.abs(after - best.after) <= 1e-9 && t.name < best.t.name)) best = { t, after };
+        }
+        if (!best) {
+          if (rollbackOnly) {
+            p.skip(sg, { reason: REASON.rollback, detail: `the only node free of ${grp} with room is ${rollbackOnly.name}, which it left within 24 h` }, { kind: 'anti-affinity', target: rollbackOnly.name });
+            p.notes.push(`rollback prevented: ${sg.g.name} (${sg.vmid}) would return to ${rollbackOnly.name}`);
+          } else {
+            p.skip(sg, { reason: REASON.noRoom, detail: `no node without a ${grp} guest has room for it` }, { kind: 'anti-affinity' });
+          }
+          continue;
+        }
+        const sc = p.score(sg, best.t, 1);
+        if (sc.confidence < p.minConfidence) {
+          p.belowConfidence(sg, 'anti-affinity', best.t, sc.confidence);
+          continue;
+        }
+        if (p.budget <= 0) {
+          p.maxPerRun(sg, 'anti-affinity', best.t, sc.confidence);
+          continue;
+        }
+        const others = members.filter((m) => m !== sg && m.node === node.idx).map((m) => m.g.name);
+        const reason = `${sg.g.name} shares ${grp} with ${others.join(', ')} on ${node.name}; ${best.t.name} has no ${grp} guest and room: ${pct(sim.worstMemPct(best.t))} → ${pct(sim.worstMemPct(best.t, sg.reserve))} memory`;
+        p.commit(sg, best.t, 'anti-affinity', sc, reason);
+      }
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The decision engine: `plan(snapshot, config, history, now) → Plan`.
+ *
+ * Pure (no I/O, no clock, no randomness) and deterministic (ties broken by vmid, then node name).
+ * Phases share one simulated cluster and one per-run budget, in priority order:
+ *   1. maintenance evacuation, 2. anti-affinity fixes, 3. load balancing, 4. distribution balancing.
+ * The gates are evaluated alongside; when one fails the plan has no moves and every would-be move
+ * is listed in `skipped` with that gate's reason (so a dry run outside the window still shows what
+ * would happen).
+ */
+import type { ProxbalanceConfig } from '../generated/config.js';
+import type { ClusterSnapshot } from '../generated/snapshot.js';
+import { fixAntiAffinity } from './affinity.js';
+import { balanceLoad, shouldBalance } from './balance.js';
+import { Planner } from './context.js';
+import { balanceDistribution } from './distribution.js';
+import { evaluateGates } from './gates.js';
+import { evacuate } from './maintenance.js';
+import { activeMigrationVmids, indexHistory } from './rules.js';
+import { IMBALANCE_TARGET, IMBALANCE_TRIGGER, r2, type Thresholds } from './score.js';
+import { Sim } from './state.js';
+import type { HistoryView, NodeLoad, Now, Plan, SkippedGuest } from './types.js';
+
+export type * from './types.js';
+export { REASON } from './rules.js';
+export { windowOpen, checkSchedule } from './windows.js';
+export { IMBALANCE_TARGET, IMBALANCE_TRIGGER, MIN_IMPROVEMENT } from './score.js';
+
+export function toMillis(now: Now): number {
+  return typeof now === 'number' ? now : now.getTime();
+}
+
+function nodeLoads(sim: Sim): NodeLoad[] {
+  return sim.nodes.map((n) => {
+    const cpu = n.maxcpu > 0 ? sim.cpuPct(n) : 0;
+    const mem = n.maxmem > 0 ? sim.memPct(n) : 0;
+    return {
+      name: n.name,
+      role: n.maintenance ? 'maintenance' : n.balanced ? 'balanced' : 'excluded',
+      cpu_percent: r2(cpu),
+      mem_percent: r2(mem),
+      iowait_percent: r2(n.iowaitPct),
+      load: r2((cpu + mem) / 2),
+      hot: n.online && n.maxcpu > 0 && n.maxmem > 0 && sim.hot(n),
+      running_guests: n.running,
+    };
+  });
+}
+
+/**
+ * Decides which guests move where this tick, and why every other considered guest stays.
+ *
+ * @param snapshot the cluster as read this tick (consumed as is; never modified)
+ * @param config   effective configuration (defaults filled)
+ * @param history  recent live migrations and the halted state
+ * @param now      the moment to plan for: a Date or epoch milliseconds
+ */
+export function plan(snapshot: ClusterSnapshot, config: ProxbalanceConfig, history: HistoryView, now: Now): Plan {
+  const nowMs = toMillis(now);
+  const am = config.automated_migrations;
+  const rt = config.recommendation_thresholds;
+  const th: Thresholds = { cpu: rt.cpu_threshold, mem: rt.mem_threshold, iowait: rt.iowait_threshold };
+  const sc = am.safety_checks;
+  const sim = new Sim(snapshot, th, { mem: sc.max_node_memory_percent, cpu: sc.max_node_cpu_percent }, new Set(am.maintenance_nodes), am.rules.respect_exclude_tags);
+
+  const gate = evaluateGates(snapshot, config, history, nowMs);
+  const nodesBefore = nodeLoads(sim);
+  const imbalanceBefore = sim.imbalance();
+
+  const p = new Planner(
+    sim,
+    config,
+    {
+      config,
+      nowMs,
+      history: indexHistory(history, nowMs, am.rules.cooldown_minutes),
+      activeTasks: activeMigrationVmids(snapshot),
+      crsRebalance: snapshot.crs.ha_auto_rebalance === true,
+    },
+    th,
+  );
+
+  evacuate(p);
+  fixAntiAffinity(p);
+  const triggered = shouldBalance(p);
+  if (triggered) balanceLoad(p);
+  balanceDistribution(p);
+
+  let moves = p.moves;
+  let skipped: SkippedGuest[] = [...p.skipped.values()];
+  let nodesAfter = nodeLoads(sim);
+  let imbalanceAfter = sim.imbalance();
+  if (gate.block) {
+    const blocked: SkippedGuest[] = moves.map((m) => ({
+      vmid: m.vmid,
+      name: m.name,
+      node: m.source,
+      reason: gate.block!.reason,
+      detail: gate.block!.detail,
+      kind: m.kind,
+      target: m.target,
+      confidence: m.confidence,
+    }));
+    skipped = [...blocked, ...skipped];
+    moves = [];
+    nodesAfter = nodesBefore;
+    imbalanceAfter = imbalanceBefore;
+  }
+
+  return {
+    at: new Date(nowMs).toISOString(),
+    gates: gate.gates,
+    allowed: gate.block === null,
+    moves,
+    skipped,
+    summary: {
+      imbalance_before: r2(imbalanceBefore),
+      imbalance_after: r2(imbalanceAfter),
+      imbalance_trigger: IMBALANCE_TRIGGER,
+      imbalance_target: IMBALANCE_TARGET,
+      load_balancing_triggered: triggered,
+      hot_nodes_before: nodesBefore.filter((n) => n.hot).map((n) => n.name),
+      hot_nodes_after: nodesAfter.filter((n) => n.hot).map((n) => n.name),
+      running_migrations: gate.running,
+      free_migration_slots: gate.free,
+      gib_moved: r2(moves.reduce((s, m) => s + m.score.gib_moved, 0)),
+      nodes_before: nodesBefore,
+      nodes_after: nodesAfter,
+    },
+    notes: p.notes,
+  };
+}

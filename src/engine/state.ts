@@ -1,0 +1,270 @@
+/**
+ * The simulator: the cluster as the engine models it while planning. Every chosen move is applied
+ * here at once, so later decisions see earlier ones (no two guests dumped on the same cool node).
+ * The imbalance number is kept as running sums, so judging a candidate move costs O(1).
+ */
+import type { ClusterSnapshot, SnapshotGuest } from '../generated/snapshot.js';
+import { GiB, imbalanceFrom, nodeLoad, overload, type Thresholds } from './score.js';
+
+export interface SimNode {
+  idx: number;
+  name: string;
+  online: boolean;
+  complete: boolean;
+  /** In maintenance_nodes or in HA maintenance: evacuated, never a target. */
+  maintenance: boolean;
+  haMaintenance: boolean;
+  /** Online, fully read and not in maintenance: counts in the imbalance number, may be a source of load moves and a target. */
+  balanced: boolean;
+  maxcpu: number;
+  maxmem: number;
+  /** CPU in use, cores (averaged when the snapshot has averages). */
+  cpuCores: number;
+  /** Memory in use, bytes (averaged when available). */
+  mem: number;
+  /** Memory for the cap check: `mem` plus the full configured memory of every guest moved in. */
+  worstMem: number;
+  iowaitPct: number;
+  /** Running guests on the node. */
+  running: number;
+}
+
+export interface SimGuest {
+  g: SnapshotGuest;
+  vmid: number;
+  /** Current node index (changes when a move is applied). */
+  node: number;
+  /** Original node index. */
+  origin: number;
+  running: boolean;
+  cpuCores: number;
+  mem: number;
+  /** Memory the target must be able to hold in the worst case: configured memory of a running guest. */
+  reserve: number;
+  /** Local disk bytes (from the precondition data when present). */
+  localDisk: number;
+  /** GiB that travel: memory in use plus local disks. */
+  gib: number;
+  /** exclude_<group> tags. */
+  groups: string[];
+  moved: boolean;
+}
+
+export interface Delta {
+  sum: number;
+  sq: number;
+  pen: number;
+}
+
+export class Sim {
+  readonly nodes: SimNode[];
+  readonly byName = new Map<string, SimNode>();
+  readonly guests: SimGuest[];
+  readonly guestsOn: SimGuest[][];
+  /** group → node index → number of members there. */
+  readonly groupCount = new Map<string, Map<number, number>>();
+  private n = 0;
+  private sum = 0;
+  private sumSq = 0;
+  private penalty = 0;
+
+  constructor(
+    snap: ClusterSnapshot,
+    readonly th: Thresholds,
+    readonly caps: { mem: number; cpu: number },
+    maintenanceNames: ReadonlySet<string>,
+    trackGroups: boolean,
+  ) {
+    this.nodes = snap.nodes.map((sn, idx) => {
+      const online = sn.status === 'online';
+      const haMaintenance = sn.ha_state === 'maintenance';
+      const maintenance = maintenanceNames.has(sn.name) || haMaintenance;
+      const cpuFrac = sn.avg ? sn.avg.cpu : sn.cpu;
+      const mem = sn.avg ? sn.avg.mem : sn.mem;
+      const node: SimNode = {
+        idx,
+        name: sn.name,
+        online,
+        complete: sn.complete,
+        maintenance,
+        haMaintenance,
+        balanced: online && sn.complete && !maintenance && sn.maxmem > 0 && sn.maxcpu > 0,
+        maxcpu: sn.maxcpu,
+        maxmem: sn.maxmem,
+        cpuCores: (Number.isFinite(cpuFrac) ? cpuFrac : 0) * sn.maxcpu,
+        mem: Number.isFinite(mem) ? mem : 0,
+        worstMem: Number.isFinite(mem) ? mem : 0,
+        iowaitPct: sn.avg && Number.isFinite(sn.avg.iowait) ? sn.avg.iowait * 100 : 0,
+        running: 0,
+      };
+      this.byName.set(sn.name, node);
+      return node;
+    });
+    this.guestsOn = this.nodes.map(() => []);
+    const sorted = [...snap.guests].sort((a, b) => a.vmid - b.vmid);
+    this.guests = [];
+    for (const g of sorted) {
+      const node = this.byName.get(g.node);
+      if (!node) continue;
+      const running = g.status === 'running' || g.status === 'paused';
+      const localDisk = g.local?.disks_bytes ?? 0;
+      const mem = running ? g.mem : 0;
+      const sg: SimGuest = {
+        g,
+        vmid: g.vmid,
+        node: node.idx,
+        origin: node.idx,
+        running,
+        cpuCores: running ? g.cpu * g.maxcpu : 0,
+        mem,
+        reserve: running ? Math.max(g.maxmem, g.mem) : 0,
+        localDisk,
+        gib: (mem + localDisk) / GiB,
+        groups: trackGroups ? g.tags.filter((t) => t.startsWith('exclude_') && t.length > 8) : [],
+        moved: false,
+      };
+      this.guests.push(sg);
+      this.guestsOn[node.idx]!.push(sg);
+      if (g.status === 'running') node.running++;
+      for (const grp of sg.groups) this.bumpGroup(grp, node.idx, 1);
+    }
+    for (const nd of this.nodes) {
+      if (!nd.balanced) continue;
+      const l = this.load(nd);
+      this.n++;
+      this.sum += l;
+      this.sumSq += l * l;
+      this.penalty += overload(this.cpuPct(nd), this.memPct(nd), th);
+    }
+  }
+
+  private bumpGroup(grp: string, idx: number, d: number): void {
+    let m = this.groupCount.get(grp);
+    if (!m) this.groupCount.set(grp, (m = new Map()));
+    m.set(idx, (m.get(idx) ?? 0) + d);
+  }
+
+  cpuPct(nd: SimNode, extraCores = 0): number {
+    return ((nd.cpuCores + extraCores) / nd.maxcpu) * 100;
+  }
+  memPct(nd: SimNode, extraBytes = 0): number {
+    return ((nd.mem + extraBytes) / nd.maxmem) * 100;
+  }
+  worstMemPct(nd: SimNode, extraBytes = 0): number {
+    return ((nd.worstMem + extraBytes) / nd.maxmem) * 100;
+  }
+  load(nd: SimNode): number {
+    return nodeLoad(this.cpuPct(nd), this.memPct(nd));
+  }
+  hotCpuMem(nd: SimNode): boolean {
+    return this.cpuPct(nd) > this.th.cpu || this.memPct(nd) > this.th.mem;
+  }
+  hot(nd: SimNode): boolean {
+    return this.hotCpuMem(nd) || nd.iowaitPct > this.th.iowait;
+  }
+  meanLoad(): number {
+    return this.n ? this.sum / this.n : 0;
+  }
+  imbalance(): number {
+    return imbalanceFrom(this.n, this.sum, this.sumSq, this.penalty);
+  }
+
+  /** The running sums behind the imbalance number (for tight loops that evaluate many moves). */
+  sums(): { n: number; sum: number; sumSq: number; penalty: number } {
+    return { n: this.n, sum: this.sum, sumSq: this.sumSq, penalty: this.penalty };
+  }
+
+  /** Imbalance after moving `sg` to `t`, without applying it. */
+  imbalanceAfter(sg: SimGuest, t: SimNode): number {
+    return this.imbalanceWith(this.sourceDelta(sg), sg, t);
+  }
+
+  /** The change to the running sums when `sg` leaves its node (computed once per guest in scans). */
+  sourceDelta(sg: SimGuest): Delta {
+    const s = this.nodes[sg.node]!;
+    if (!s.balanced) return { sum: 0, sq: 0, pen: 0 };
+    const l0 = this.load(s);
+    const cpu1 = this.cpuPct(s, -sg.cpuCores);
+    const mem1 = this.memPct(s, -sg.mem);
+    const l1 = nodeLoad(cpu1, mem1);
+    return { sum: l1 - l0, sq: l1 * l1 - l0 * l0, pen: overload(cpu1, mem1, this.th) - overload(this.cpuPct(s), this.memPct(s), this.th) };
+  }
+
+  /** Imbalance after `sg` (whose departure changes the sums by `d`) lands on `t`. */
+  imbalanceWith(d: Delta, sg: SimGuest, t: SimNode): number {
+    let sum = this.sum + d.sum;
+    let sumSq = this.sumSq + d.sq;
+    let penalty = this.penalty + d.pen;
+    if (t.balanced) {
+      const c0 = this.cpuPct(t);
+      const m0 = this.memPct(t);
+      const l0 = (c0 + m0) / 2;
+      const cpu1 = this.cpuPct(t, sg.cpuCores);
+      const mem1 = this.memPct(t, sg.mem);
+      const l1 = (cpu1 + mem1) / 2;
+      sum += l1 - l0;
+      sumSq += l1 * l1 - l0 * l0;
+      penalty += overload(cpu1, mem1, this.th) - overload(c0, m0, this.th);
+    }
+    return imbalanceFrom(this.n, sum, sumSq, penalty);
+  }
+
+  /** Can `t` take anything at all (below both caps now)? */
+  hasRoom(t: SimNode): boolean {
+    return this.worstMemPct(t) < this.caps.mem && this.cpuPct(t) < this.caps.cpu;
+  }
+
+  /** Would `t` stay within both caps after receiving `sg` (memory: its full configured memory)? */
+  capOk(sg: SimGuest, t: SimNode): boolean {
+    return this.worstMemPct(t, sg.reserve) <= this.caps.mem + 1e-9 && this.cpuPct(t, sg.cpuCores) <= this.caps.cpu + 1e-9;
+  }
+
+  /** Does `t` already hold another guest sharing one of `sg`'s exclude groups? Returns the group. */
+  conflict(sg: SimGuest, t: SimNode): string | null {
+    for (const grp of sg.groups) {
+      const c = this.groupCount.get(grp)?.get(t.idx) ?? 0;
+      if (c - (sg.node === t.idx ? 1 : 0) > 0) return grp;
+    }
+    return null;
+  }
+
+  apply(sg: SimGuest, t: SimNode): void {
+    const s = this.nodes[sg.node]!;
+    this.shift(s, -sg.cpuCores, -sg.mem, -sg.mem);
+    this.shift(t, sg.cpuCores, sg.mem, sg.reserve);
+    if (sg.g.status === 'running') {
+      s.running--;
+      t.running++;
+    }
+    for (const grp of sg.groups) {
+      this.bumpGroup(grp, s.idx, -1);
+      this.bumpGroup(grp, t.idx, 1);
+    }
+    const list = this.guestsOn[s.idx]!;
+    list.splice(list.indexOf(sg), 1);
+    const tl = this.guestsOn[t.idx]!;
+    let i = tl.length;
+    while (i > 0 && tl[i - 1]!.vmid > sg.vmid) i--;
+    tl.splice(i, 0, sg);
+    sg.node = t.idx;
+    sg.moved = true;
+  }
+
+  private shift(nd: SimNode, cores: number, mem: number, worst: number): void {
+    if (nd.balanced) {
+      const l0 = this.load(nd);
+      this.sum -= l0;
+      this.sumSq -= l0 * l0;
+      this.penalty -= overload(this.cpuPct(nd), this.memPct(nd), this.th);
+    }
+    nd.cpuCores += cores;
+    nd.mem += mem;
+    nd.worstMem += worst;
+    if (nd.balanced) {
+      const l1 = this.load(nd);
+      this.sum += l1;
+      this.sumSq += l1 * l1;
+      this.penalty += overload(this.cpuPct(nd), this.memPct(nd), this.th);
+    }
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * Builds a ClusterSnapshot in at most 5 + (online nodes) requests, whatever the number of guests:
+ * /cluster/resources, /cluster/status, /cluster/tasks, /cluster/ha/status/current,
+ * /cluster/options, then one /nodes/{node}/rrddata per online node, all concurrently. What could
+ * not be learned is said (null, complete=false, an entry in unknowns), never invented.
+ */
+import type { ClusterSnapshot, SnapshotGuest, SnapshotNode, SnapshotStorage, SnapshotTask } from '../generated/snapshot.js';
+import type { PveClient } from './client.js';
+import { PveApiError, PveError } from './errors.js';
+import { bool, type ClusterTaskEntry, type ClusterStatusEntry, type HaStatusEntry, type ResourceEntry, type RrdPoint } from './types.js';
+
+const MIGRATION_TYPES = new Set(['qmigrate', 'vzmigrate', 'hamigrate']);
+
+/** Tags as Proxmox stores them ("a;b"), tolerating "," and spaces; lower-cased, no empties, no duplicates. */
+export function parseTags(tags: string | undefined | null): string[] {
+  if (!tags) return [];
+  const out: string[] = [];
+  for (const t of tags.split(/[;,\s]+/)) {
+    const v = t.trim().toLowerCase();
+    if (v && !out.includes(v)) out.push(v);
+  }
+  return out;
+}
+
+/** "ha=static,ha-auto-rebalance=1" or {ha: 'static', 'ha-auto-rebalance': 1} → a flat record. */
+export function parsePropertyString(v: unknown): Record<string, string> {
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)]));
+  if (typeof v !== 'string' || !v) return {};
+  const out: Record<string, string> = {};
+  for (const part of v.split(',')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** Averages of the points that carry values; null when none does. */
+export function averageRrd(points: RrdPoint[]): SnapshotNode['avg'] {
+  let n = 0;
+  let cpu = 0;
+  let mem = 0;
+  let io = 0;
+  for (const p of points) {
+    if (typeof p.cpu !== 'number' || typeof p.memused !== 'number' || !Number.isFinite(p.cpu) || !Number.isFinite(p.memused)) continue;
+    n++;
+    cpu += p.cpu;
+    mem += p.memused;
+    io += typeof p.iowait === 'number' && Number.isFinite(p.iowait) ? p.iowait : 0;
+  }
+  if (!n) return null;
+  return { cpu: cpu / n, mem: Math.round(mem / n), iowait: io / n, samples: n };
+}
+
+/** "maintenance mode" → maintenance, "active" → active, "old timestamp - dead?" → dead. */
+export function lrmState(status: string): string {
+  const s = status.toLowerCase();
+  if (s.includes('maintenance')) return 'maintenance';
+  if (s.includes('dead')) return 'dead';
+  return s.split(/[\s(]/)[0] || s;
+}
+
+const why = (e: unknown) => (e instanceof PveError ? e.message : (e as Error)?.message ?? String(e));
+
+export interface SnapshotOptions {
+  now?: Date;
+}
+
+export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}): Promise<ClusterSnapshot> {
+  const startCount = client.requestCount;
+  const unknowns: string[] = [];
+  const optional = async <T>(what: string, p: Promise<T>): Promise<T | null> => {
+    try {
+      return await p;
+    } catch (e) {
+      if (e instanceof PveApiError) {
+        unknowns.push(`${what}: ${e.status === 403 ? `not permitted (${e.pveMessage})` : e.message}`);
+        return null;
+      }
+      throw e;
+    }
+  };
+
+  const resourcesP = client.clusterResources();
+  const statusP = client.clusterStatus();
+  const tasksP = client.clusterTasks();
+  const haP = optional('HA status (GET /cluster/ha/status/current)', client.haStatus());
+  const optionsP = optional('cluster options (GET /cluster/options)', client.clusterOptions());
+  // rrddata as soon as the resources tell which nodes are online.
+  const rrdP = resourcesP.then((res) =>
+    Promise.all(
+      res
+        .filter((r) => r.type === 'node' && r.status === 'online' && r.node)
+        .map(async (r) => {
+          try {
+            return [r.node!, await client.nodeRrd(r.node!)] as const;
+          } catch (e) {
+            if (!(e instanceof PveError)) throw e;
+            return [r.node!, e] as const;
+          }
+        }),
+    ),
+  );
+  // Settle everything before deciding, so no request is left running when one fails.
+  const [resR, statusR, tasksR, haR, optR, rrdR] = await Promise.allSettled([resourcesP, statusP, tasksP, haP, optionsP, rrdP]);
+  const value = <T>(r: PromiseSettledResult<T>): T => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  };
+  const resources = value(resR);
+  let status: ClusterStatusEntry[] | null;
+  try {
+    status = value(statusR);
+  } catch (e) {
+    if (!(e instanceof PveApiError && e.status === 403)) throw e;
+    status = null;
+    unknowns.push(`quorum and node membership (GET /cluster/status): not permitted (${e.pveMessage}); grant Sys.Audit on /`);
+  }
+  const taskEntries = value(tasksR);
+  const ha = value(haR) as HaStatusEntry[] | null;
+  const options = value(optR) as Record<string, unknown> | null;
+  const rrd = new Map<string, RrdPoint[] | PveError>(value(rrdR));
+  return buildSnapshot({
+    resources, status, tasks: taskEntries, ha, options, rrd, unknowns,
+    host: client.host ?? client.hosts[0]!, requests: client.requestCount - startCount, now: opts.now ?? new Date(),
+  });
+}
+
+/** What the snapshot is built from: the answers of the gathering requests (null: not learned). */
+export interface SnapshotInput {
+  resources: ResourceEntry[];
+  status: ClusterStatusEntry[] | null;
+  tasks: ClusterTaskEntry[];
+  ha: HaStatusEntry[] | null;
+  options: Record<string, unknown> | null;
+  /** Node → its rrddata points, or the error that kept them from us. */
+  rrd: Map<string, RrdPoint[] | Error>;
+  /** Things already known to be unknown. */
+  unknowns?: string[];
+  host: string;
+  requests: number;
+  now: Date;
+}
+
+/** Pure: the snapshot from the API answers (used by takeSnapshot, and by tests on real captures). */
+export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
+  const { resources, status, ha, options, rrd } = input;
+  const taskEntries = input.tasks;
+  const unknowns = [...(input.unknowns ?? [])];
+
+  // Cluster and quorum.
+  const clusterEntry = status?.find((s) => s.type === 'cluster') ?? null;
+  const statusNodes = new Map((status ?? []).filter((s) => s.type === 'node').map((s) => [s.name, s]));
+  const standalone = status !== null && clusterEntry === null;
+  const cluster: ClusterSnapshot['cluster'] = {
+    name: clusterEntry?.name ?? null,
+    quorate: status === null ? null : standalone ? true : bool(clusterEntry!.quorate),
+    standalone,
+  };
+
+  // HA LRM state per node.
+  const lrm = new Map<string, string>();
+  for (const e of ha ?? []) if (e.type === 'lrm' && e.node) lrm.set(e.node, lrmState(String(e.status ?? '')));
+
+  // Nodes.
+  const nodes: SnapshotNode[] = [];
+  const seen = new Set<string>();
+  for (const r of resources.filter((x) => x.type === 'node' && x.node)) {
+    const name = r.node!;
+    seen.add(name);
+    let st = (['online', 'offline'].includes(String(r.status)) ? r.status : 'unknown') as SnapshotNode['status'];
+    const member = statusNodes.get(name);
+    if (st === 'online' && member && !bool(member.online)) {
+      st = 'unknown';
+      unknowns.push(`node ${name}: /cluster/resources says online, /cluster/status says offline`);
+    }
+    let complete = st === 'online';
+    const hasFigures = typeof r.cpu === 'number' && typeof r.mem === 'number' && typeof r.maxmem === 'number' && typeof r.maxcpu === 'number';
+    if (st !== 'online') unknowns.push(`node ${name}: ${st}, its load is not known`);
+    else if (!hasFigures) {
+      complete = false;
+      unknowns.push(`node ${name}: no cpu/memory figures in /cluster/resources`);
+    }
+    let avg: SnapshotNode['avg'] = null;
+    const got = rrd.get(name);
+    if (st === 'online') {
+      if (got instanceof Error) {
+        complete = false;
+        unknowns.push(`rrddata of ${name}: ${why(got)}`);
+      } else if (got) {
+        avg = averageRrd(got);
+        if (!avg) {
+          complete = false;
+          unknowns.push(`rrddata of ${name}: no data points in the last hour`);
+        }
+      } else {
+        complete = false;
+        unknowns.push(`rrddata of ${name}: not read`);
+      }
+    }
+    nodes.push({
+      name,
+      status: st,
+      cpu: hasFigures ? r.cpu! : 0,
+      maxcpu: typeof r.maxcpu === 'number' ? r.maxcpu : 0,
+      mem: hasFigures ? r.mem! : 0,
+      maxmem: typeof r.maxmem === 'number' ? r.maxmem : 0,
+      avg,
+      ha_state: lrm.get(name) ?? null,
+      complete,
+    });
+  }
+  for (const [name, m] of statusNodes) {
+    if (seen.has(name)) continue;
+    unknowns.push(`node ${name}: listed by /cluster/status but not by /cluster/resources (token lacks Sys.Audit on /nodes/${name}?)`);
+    nodes.push({ name, status: bool(m.online) ? 'unknown' : 'offline', cpu: 0, maxcpu: 0, mem: 0, maxmem: 0, avg: null, ha_state: lrm.get(name) ?? null, complete: false });
+  }
+  nodes.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  const nodeStatus = new Map(nodes.map((n) => [n.name, n.status]));
+
+  // Guests.
+  const guests: SnapshotGuest[] = [];
+  const blind = new Set<string>();
+  for (const r of resources) {
+    if ((r.type !== 'qemu' && r.type !== 'lxc') || typeof r.vmid !== 'number') continue;
+    const node = r.node ?? '';
+    if (nodeStatus.get(node) !== 'online' && typeof r.cpu !== 'number') blind.add(node);
+    guests.push(guestOf(r));
+  }
+  for (const n of blind) unknowns.push(`guests on ${n}: no usage figures (node ${nodeStatus.get(n) ?? 'unknown'})`);
+  guests.sort((a, b) => a.vmid - b.vmid);
+
+  // Storages.
+  const storages: SnapshotStorage[] = resources
+    .filter((r) => r.type === 'storage' && r.storage && r.node)
+    .map((r) => ({
+      storage: r.storage!,
+      node: r.node!,
+      shared: bool(r.shared),
+      status: String(r.status ?? 'unknown'),
+      plugintype: String(r.plugintype ?? ''),
+      content: String(r.content ?? '').split(',').map((c) => c.trim()).filter(Boolean),
+      disk: num(r.disk),
+      maxdisk: num(r.maxdisk),
+    }));
+
+  // Migration tasks.
+  const tasks: SnapshotTask[] = taskEntries
+    .filter((t) => MIGRATION_TYPES.has(t.type))
+    .map((t) => {
+      const ended = typeof t.endtime === 'number' && t.endtime > 0;
+      return {
+        upid: t.upid,
+        node: t.node,
+        type: t.type,
+        id: String(t.id ?? ''),
+        user: String(t.user ?? ''),
+        starttime: t.starttime,
+        status: ended ? String(t.status ?? '') : null,
+        endtime: ended ? t.endtime! : null,
+      };
+    });
+
+  // CRS.
+  let crs: ClusterSnapshot['crs'] = { ha_auto_rebalance: null, ha_mode: null };
+  if (options) {
+    const c = parsePropertyString(options.crs);
+    crs = { ha_auto_rebalance: bool(c['ha-auto-rebalance']), ha_mode: c.ha ?? null };
+  }
+
+  return {
+    v: 1,
+    taken_at: input.now.toISOString(),
+    api: { host: input.host, requests: input.requests, pve_version: null },
+    cluster,
+    crs,
+    nodes,
+    guests,
+    storages,
+    tasks,
+    unknowns,
+  };
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+function guestOf(r: ResourceEntry): SnapshotGuest {
+  return {
+    vmid: r.vmid!,
+    type: r.type as 'qemu' | 'lxc',
+    name: String(r.name ?? ''),
+    node: String(r.node ?? ''),
+    status: String(r.status ?? 'unknown'),
+    cpu: num(r.cpu),
+    maxcpu: num(r.maxcpu),
+    mem: num(r.mem),
+    maxmem: num(r.maxmem),
+    maxdisk: num(r.maxdisk),
+    tags: parseTags(r.tags),
+    lock: r.lock ? String(r.lock) : null,
+    pool: r.pool ? String(r.pool) : null,
+    hastate: r.hastate ? String(r.hastate) : null,
+    template: bool(r.template),
+  };
+}
