@@ -4,6 +4,8 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../util/errors.js
 import { packageVersion } from '../util/resources.js';
 import { configCommand } from './config-cmd.js';
 import { snapshotCommand } from './snapshot-cmd.js';
+import { runCommand } from './run-cmd.js';
+import { resumeCommand } from './resume-cmd.js';
 
 export function buildProgram(): Command {
   const program = new Command('proxbalance')
@@ -11,6 +13,8 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
+  program.addCommand(runCommand());
+  program.addCommand(resumeCommand());
   program.addCommand(configCommand());
   program.addCommand(snapshotCommand());
   return program;

@@ -9,7 +9,10 @@ export function foldMigrations(records: readonly HistoryRecord[]): MigrationStat
   for (const r of records) {
     if (r.type !== 'migration') continue;
     const prev = byId.get(r.migration_id);
-    byId.set(r.migration_id, prev ? { ...prev, ...r, first_at: prev.first_at } : { ...r, first_at: r.at });
+    const next: MigrationState = prev ? { ...prev, ...r, first_at: prev.first_at } : { ...r, first_at: r.at };
+    // A later success (a timed-out migration that completed after all) clears the earlier error.
+    if (r.status === 'completed' && r.error === undefined) delete next.error;
+    byId.set(r.migration_id, next);
   }
   return [...byId.values()];
 }
@@ -44,4 +47,27 @@ export function lastRun(records: readonly HistoryRecord[], filter: (r: RunRecord
 /** Live migrations (dry runs excluded) started at or after `sinceMs`, folded, oldest first. */
 export function liveMigrationsSince(records: readonly HistoryRecord[], sinceMs: number): MigrationState[] {
   return foldMigrations(records).filter((m) => m.status !== 'dry-run' && Date.parse(m.started_at ?? m.first_at) >= sinceMs);
+}
+
+/**
+ * The read-only view the decision engine gets: the halt in force and the live migrations of the
+ * last 7 days (older ones matter neither for cooldown escalation nor for ping-pong detection).
+ * Dry runs are left out: they moved nothing.
+ */
+export function engineHistoryView(records: readonly HistoryRecord[], nowMs: number): {
+  halted: { vmid: number | null; at: string; error: string } | null;
+  migrations: Array<{ vmid: number; source: string; target: string; status: 'started' | 'completed' | 'failed' | 'timeout' | 'interrupted'; started_at: string; finished_at?: string }>;
+} {
+  const halt = activeHalt(records);
+  return {
+    halted: halt ? { vmid: halt.vmid, at: halt.at, error: halt.error } : null,
+    migrations: liveMigrationsSince(records, nowMs - 7 * 24 * 3600_000).map((m) => ({
+      vmid: m.vmid,
+      source: m.source,
+      target: m.target,
+      status: m.status as 'started' | 'completed' | 'failed' | 'timeout' | 'interrupted',
+      started_at: m.started_at ?? m.first_at,
+      ...(m.finished_at ? { finished_at: m.finished_at } : {}),
+    })),
+  };
 }

@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { userInfo } from 'node:os';
+import { appendRecord, readHistory } from '../history/store.js';
+import { activeHalt } from '../history/views.js';
+import { acquireLock } from '../history/lock.js';
+import { haltMessage } from '../executor/tick.js';
+import { log } from '../log/logger.js';
+import { loadFromOptions, out, withCommon, type CommonOptions } from './common.js';
+
+export function resumeCommand(): Command {
+  return withCommon(new Command('resume'))
+    .description('lift the halt that a failed migration put on automation (abort_on_failure)')
+    .action(async (opts: CommonOptions) => {
+      const loaded = loadFromOptions(opts);
+      const path = loaded.config.history_file;
+      const lock = acquireLock(`${path}.lock`);
+      try {
+        const { records, warnings } = await readHistory(path);
+        for (const w of warnings) log.warn(w);
+        const halt = activeHalt(records);
+        if (!halt) {
+          out('automation is not halted: nothing to resume');
+          return;
+        }
+        let by: string | undefined;
+        try { by = userInfo().username; } catch { /* no passwd entry */ }
+        appendRecord(path, { v: 1, type: 'resumed', at: new Date().toISOString(), ...(by ? { by } : {}) });
+        log.info(`automation resumed (was: ${haltMessage(halt)})`);
+        out(`resumed: automation was halted after the failed migration of ${halt.guest_type === 'lxc' ? 'CT' : 'VM'} ${halt.vmid} at ${halt.at} (${halt.error})`);
+      } finally {
+        lock.release();
+      }
+    });
+}

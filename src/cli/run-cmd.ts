@@ -1,0 +1,105 @@
+import { Command } from 'commander';
+import chalk, { Chalk } from 'chalk';
+import { runTick, type TickResult } from '../executor/tick.js';
+import { guestLabel } from '../executor/execute.js';
+import { log, registerSecret } from '../log/logger.js';
+import { resolveTokenSecret } from '../config/load.js';
+import { loadFromOptions, out, withCommon, type CommonOptions } from './common.js';
+
+interface RunOptions extends CommonOptions {
+  dryRun?: boolean;
+  scheduled?: boolean;
+  json?: boolean;
+}
+
+/** Testing aids: PROXBALANCE_NOW fixes the clock; PROXBALANCE_POLL_MS speeds up task polling. */
+function clockFromEnv(): (() => Date) | undefined {
+  const fixed = process.env.PROXBALANCE_NOW;
+  if (!fixed) return undefined;
+  const base = Date.parse(fixed);
+  if (Number.isNaN(base)) return undefined;
+  const started = Date.now();
+  return () => new Date(base + (Date.now() - started));
+}
+
+function useColor(): boolean {
+  return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+}
+
+export function formatTick(r: TickResult, dryRun: boolean): string {
+  const c = useColor() ? chalk : new Chalk({ level: 0 });
+  const lines: string[] = [];
+  const run = r.run;
+  if (!run) return '';
+  lines.push(c.bold(`proxbalance run ${run.run_id}: ${run.mode}${run.trigger === 'scheduled' ? ', scheduled' : ''} → ${run.outcome}`));
+  if (run.reason) lines.push(`  ${run.reason}`);
+  const plan = r.plan;
+  if (plan) {
+    lines.push('', c.bold('Gates'));
+    for (const g of plan.gates) lines.push(`  ${g.passed ? c.green('✓') : c.red('✗')} ${g.name.padEnd(17)} ${g.message}`);
+    const s = plan.summary;
+    lines.push('', c.bold(`Plan: ${plan.moves.length} move(s); imbalance ${s.imbalance_before} → ${s.imbalance_after}; ${s.gib_moved} GiB to move`));
+    plan.moves.forEach((m, i) => {
+      const res = r.results.find((x) => x.move.vmid === m.vmid);
+      const status = dryRun ? c.cyan('Dry run') : res ? (res.status === 'completed' ? c.green(res.status) : res.status === 'skipped' ? c.yellow(`skipped: ${res.detail}`) : c.red(`${res.status}${res.detail ? `: ${res.detail}` : ''}`)) : '';
+      lines.push(`  ${i + 1}. ${guestLabel(m.type, m.vmid)} ${m.name}  ${m.source} → ${m.target}  ${m.kind}, confidence ${m.confidence}  ${status}`);
+      lines.push(`     ${m.reason}`);
+      const b = m.score;
+      lines.push(c.gray(`     score: imbalance ${b.imbalance_before} → ${b.imbalance_after}, gain ${b.gain}, headroom ${b.headroom}, risk ${b.risk}, ${b.gib_moved} GiB; target after: mem ${b.target_mem_percent_after} %, cpu ${b.target_cpu_percent_after} %`));
+    });
+    if (plan.skipped.length) {
+      const byReason = new Map<string, string[]>();
+      const types = new Map((r.snapshot?.guests ?? []).map((g) => [g.vmid, g.type] as const));
+      for (const sk of plan.skipped) {
+        const list = byReason.get(sk.reason) ?? [];
+        list.push(`${guestLabel(types.get(sk.vmid) ?? 'qemu', sk.vmid)}${sk.detail ? ` (${sk.detail})` : ''}`);
+        byReason.set(sk.reason, list);
+      }
+      lines.push('', c.bold(`Not moved: ${plan.skipped.length} guest(s)`));
+      for (const [reason, guests] of byReason) {
+        const shown = guests.length > 8 ? `${guests.slice(0, 8).join(', ')}, … (${guests.length - 8} more)` : guests.join(', ');
+        lines.push(`  ${reason}: ${shown}`);
+      }
+    }
+  }
+  if (r.apiRequests) lines.push('', c.gray(`${r.apiRequests} API request(s)`));
+  return lines.join('\n');
+}
+
+export function runCommand(): Command {
+  return withCommon(new Command('run'))
+    .description('one tick: check the gates, plan, then migrate (or only simulate), and record it all in the history')
+    .option('--dry-run', 'plan and record, migrate nothing (also when automation is disabled)')
+    .option('--scheduled', 'started by the timer: skip quietly until check_interval_minutes have passed since the last scheduled run')
+    .option('--json', 'print the run record, plan and results as JSON')
+    .action(async (opts: RunOptions) => {
+      const loaded = loadFromOptions(opts);
+      try {
+        registerSecret(resolveTokenSecret(loaded.config, loaded.path));
+      } catch { /* runTick reports it */ }
+      let stop = false;
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (stop) return;
+        stop = true;
+        log.warn(`${sig} received: starting nothing new; migrations in flight are recorded as interrupted (Proxmox finishes them)`);
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        const pollMs = Number(process.env.PROXBALANCE_POLL_MS) || undefined;
+        const now = clockFromEnv();
+        const result = await runTick(loaded, {
+          dryRunFlag: Boolean(opts.dryRun), scheduled: Boolean(opts.scheduled), stopping: () => stop,
+          ...(now ? { now } : {}), ...(pollMs ? { pollMs, progressMs: pollMs * 5 } : {}),
+        });
+        const dry = Boolean(opts.dryRun) || loaded.config.automated_migrations.dry_run;
+        if (opts.json) {
+          if (result.run) out(JSON.stringify({ run: result.run, plan: result.plan, results: result.results.map((x) => ({ vmid: x.move.vmid, status: x.status, upid: x.upid, detail: x.detail })), api_requests: result.apiRequests }, null, 2));
+        } else if (result.run) out(formatTick(result, dry));
+        process.exitCode = stop ? 1 : result.exitCode;
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+    });
+}

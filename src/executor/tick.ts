@@ -1,0 +1,259 @@
+import { randomBytes } from 'node:crypto';
+import { log } from '../log/logger.js';
+import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
+import { appendRecord, readHistory, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
+import { activeHalt, engineHistoryView, lastRun, unfinishedMigrations } from '../history/views.js';
+import { acquireLock, LockBusyError } from '../history/lock.js';
+import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
+import { takeSnapshot } from '../pve/snapshot.js';
+import { plan as makePlan } from '../engine/index.js';
+import type { Plan } from '../engine/types.js';
+import type { ClusterSnapshot } from '../generated/snapshot.js';
+import type { MigratePrecondition } from '../pve/types.js';
+import { executeMoves, guestLabel, type ExecResult } from './execute.js';
+import { reconcile } from './reconcile.js';
+
+export interface TickOptions {
+  /** --dry-run: simulate whatever the config says. */
+  dryRunFlag: boolean;
+  /** --scheduled: started by the timer; honours check_interval_minutes. */
+  scheduled: boolean;
+  now?: () => Date;
+  /** Set when SIGTERM/SIGINT arrived. */
+  stopping?: () => boolean;
+  pollMs?: number;
+  progressMs?: number;
+}
+
+export interface TickResult {
+  exitCode: 0 | 1;
+  /** Null when the tick exited before doing anything (throttled, lock busy). */
+  run: RunRecord | null;
+  plan: Plan | null;
+  snapshot: ClusterSnapshot | null;
+  results: ExecResult[];
+  /** API requests this tick made. */
+  apiRequests: number;
+}
+
+/** Scheduled ticks this close to the interval count as due (the timer fires on the minute, with jitter). */
+const THROTTLE_SLACK_MS = 30_000;
+
+export function makeRunId(now: Date): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+export function haltMessage(h: { vmid: number; at: string; guest_type?: string; error: string }): string {
+  const label = h.guest_type === 'lxc' ? `CT ${h.vmid}` : `VM ${h.vmid}`;
+  return `Automation halted after failed migration of ${label} at ${h.at}; run \`proxbalance resume\``;
+}
+
+/** One tick: lock, reconcile, throttle, gates, snapshot, plan, execute or simulate, record. */
+export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<TickResult> {
+  const cfg = loaded.config;
+  const am = cfg.automated_migrations;
+  const now = opts.now ?? (() => new Date());
+  const stopping = opts.stopping ?? (() => false);
+  const historyPath = cfg.history_file;
+  const result: TickResult = { exitCode: 0, run: null, plan: null, snapshot: null, results: [], apiRequests: 0 };
+
+  // A missing or unreadable secret is a config error: found before anything else happens.
+  const secret = resolveTokenSecret(cfg, loaded.path);
+  let lock;
+  try {
+    lock = acquireLock(`${historyPath}.lock`);
+  } catch (e) {
+    if (e instanceof LockBusyError) {
+      if (opts.scheduled) {
+        log.info(`skipped: ${e.message}`);
+        return result;
+      }
+      log.error(e.message);
+      result.exitCode = 1;
+      return result;
+    }
+    throw e;
+  }
+  if (lock.recoveredFrom !== null) log.warn(`took over the run lock left by process ${lock.recoveredFrom}, which is gone`);
+
+  let client: PveClient | null = null;
+  const getClient = () => {
+    client ??= new PveClient(clientOptionsFromConfig(cfg, secret, log));
+    return client;
+  };
+  const startedAt = now();
+  const runId = makeRunId(startedAt);
+  const trigger = opts.scheduled ? 'scheduled' : 'manual';
+  const dryRun = opts.dryRunFlag || am.dry_run;
+  const mode = dryRun ? 'dry-run' : 'live';
+  let records: HistoryRecord[] = [];
+  const append = (r: HistoryRecord) => {
+    appendRecord(historyPath, r);
+    records.push(r);
+  };
+  const finishRun = (outcome: RunRecord['outcome'], extra: Partial<RunRecord> = {}): RunRecord => {
+    const run: RunRecord = {
+      v: 1, type: 'run', run_id: runId, started_at: startedAt.toISOString(), finished_at: now().toISOString(), trigger, mode,
+      gates: [], outcome, decisions: [], ...extra,
+    };
+    append(run);
+    result.run = run;
+    return run;
+  };
+
+  try {
+    const read = await readHistory(historyPath);
+    for (const w of read.warnings) log.warn(w);
+    records = read.records;
+
+    // Outcomes of migrations an earlier run could not see to the end.
+    const unfinished = unfinishedMigrations(records);
+    if (unfinished.length) {
+      const rec = await reconcile(getClient(), unfinished, runId, (r) => append(r), now);
+      const failedNow = rec.settled.find((s) => s.status === 'failed');
+      if (failedNow && am.safety_checks.abort_on_failure && !activeHalt(records)) {
+        const m = failedNow.migration;
+        append({ v: 1, type: 'halted', at: now().toISOString(), run_id: runId, vmid: m.vmid, guest_type: m.guest_type, migration_id: m.migration_id, error: 'migration failed (found when its outcome was looked up)' });
+      }
+    }
+
+    if (opts.scheduled) {
+      const last = lastRun(records, (r) => r.trigger === 'scheduled');
+      const due = last ? Date.parse(last.started_at) + am.check_interval_minutes * 60_000 - THROTTLE_SLACK_MS : 0;
+      if (startedAt.getTime() < due) {
+        log.debug(`scheduled run skipped: the last one started at ${last!.started_at}, check_interval_minutes is ${am.check_interval_minutes}`);
+        return result;
+      }
+    }
+
+    if (!am.enabled && !opts.dryRunFlag) {
+      log.info('Automation disabled (automated_migrations.enabled is false): nothing to do');
+      finishRun('disabled', { reason: 'Automation disabled' });
+      return result;
+    }
+    if (!am.enabled) log.info('Automation is disabled (automated_migrations.enabled is false); this dry run shows what it would do');
+
+    const halt = activeHalt(records);
+    if (halt) {
+      const msg = haltMessage(halt);
+      log.warn(msg);
+      finishRun('halted', { reason: msg, gates: [{ name: 'halted', passed: false, message: msg }] });
+      return result;
+    }
+
+    const snapshot = await takeSnapshot(getClient());
+    result.snapshot = snapshot;
+    for (const u of snapshot.unknowns) log.warn(`could not learn: ${u}`);
+    const view = engineHistoryView(records, startedAt.getTime());
+    let plan = makePlan(snapshot, cfg, view, startedAt.getTime());
+    // Verify each planned move with Proxmox's migrate precondition (one request per planned move,
+    // never per guest): what ties a guest to its node is not in the cluster-wide answers. What it
+    // learns goes into the snapshot and the plan is made again, so a blocked move gives its slot
+    // to the next-best one instead of failing at execution time.
+    const verified = new Map<number, MigratePrecondition>();
+    for (let round = 0; round < 3 && plan.allowed; round++) {
+      let learned = false;
+      for (const m of plan.moves) {
+        if (verified.has(m.vmid)) continue;
+        let pre: MigratePrecondition;
+        try {
+          pre = await getClient().migratePrecondition({ vmid: m.vmid, type: m.type, node: m.source }, m.target);
+        } catch (e) {
+          log.warn(`${guestLabel(m.type, m.vmid)}: migrate precondition check failed (${(e as Error).message}); the executor checks again before moving`);
+          continue;
+        }
+        verified.set(m.vmid, pre);
+        if (!pre.known) continue;
+        const guest = snapshot.guests.find((g) => g.vmid === m.vmid);
+        if (!guest) continue;
+        guest.local = {
+          disks_bytes: pre.localDisksBytes,
+          resources: m.type === 'qemu' ? pre.localResources : [],
+          not_allowed: pre.notAllowed,
+        };
+        if (pre.notAllowed[m.target] || guest.local.resources.length || pre.localDisksBytes > 0) learned = true;
+      }
+      if (!learned) break;
+      plan = makePlan(snapshot, cfg, view, startedAt.getTime());
+    }
+    result.plan = plan;
+    const gates: GateRecord[] = plan.gates.map((g) => ({ name: g.name, passed: g.passed, message: g.message }));
+    for (const g of plan.gates) (g.passed ? log.debug : log.info)(`gate ${g.name}: ${g.passed ? 'passed' : 'failed'}: ${g.message}`);
+    for (const n of plan.notes) log.info(n);
+    const guestType = new Map(snapshot.guests.map((g) => [g.vmid, g.type] as const));
+    const skipDecisions: DecisionRecord[] = plan.skipped.map((s) => {
+      const t = guestType.get(s.vmid) ?? 'qemu';
+      log.info(`${guestLabel(t, s.vmid)} (${s.name}): skipped: ${s.reason}${s.detail ? ` (${s.detail})` : ''}`);
+      return {
+        vmid: s.vmid, name: s.name, guest_type: t, action: 'skip', reason: s.detail ? `${s.reason} (${s.detail})` : s.reason,
+        source: s.node, ...(s.target ? { target: s.target } : {}), ...(s.kind ? { kind: s.kind } : {}), ...(s.confidence !== undefined ? { confidence: s.confidence } : {}),
+      };
+    });
+    const summary = {
+      imbalance_before: plan.summary.imbalance_before,
+      imbalance_after: plan.summary.imbalance_after,
+      moves_planned: plan.moves.length,
+      gib_moved: plan.summary.gib_moved,
+      api_requests: snapshot.api.requests,
+    };
+
+    if (!plan.allowed) {
+      const failedGate = plan.gates.find((g) => !g.passed)!;
+      finishRun('skipped', { reason: failedGate.message, gates, decisions: skipDecisions, summary });
+      return result;
+    }
+
+    if (dryRun) {
+      const moveDecisions: DecisionRecord[] = plan.moves.map((m) => {
+        log.info(`${guestLabel(m.type, m.vmid)} (${m.name}): would migrate ${m.source} → ${m.target} (${m.kind}, confidence ${m.confidence}): ${m.reason}: Dry run`);
+        const at = now().toISOString();
+        append({
+          v: 1, type: 'migration', at, run_id: runId, migration_id: `${runId}-${m.vmid}`, vmid: m.vmid, name: m.name, guest_type: m.type,
+          source: m.source, target: m.target, kind: m.kind, confidence: m.confidence, reason: m.reason, status: 'dry-run', upid: null, started_at: at,
+        });
+        return { vmid: m.vmid, name: m.name, guest_type: m.type, action: 'move', reason: m.reason, source: m.source, target: m.target, kind: m.kind, confidence: m.confidence, outcome: 'Dry run' };
+      });
+      finishRun(plan.moves.length ? 'success' : 'no_action', { gates, decisions: [...moveDecisions, ...skipDecisions], summary });
+      return result;
+    }
+
+    const results = await executeMoves(
+      plan.moves.map((m) => ({ ...m, ...(verified.get(m.vmid) ? { precondition: verified.get(m.vmid)! } : {}) })),
+      { port: getClient(), config: cfg, runId, record: (r: MigrationRecord) => append(r), stopping, now, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}), ...(opts.progressMs ? { progressMs: opts.progressMs } : {}) },
+    );
+    result.results = results;
+    const failed = results.filter((r) => r.status === 'failed');
+    const timedOut = results.filter((r) => r.status === 'timeout');
+    const completed = results.filter((r) => r.status === 'completed');
+    if (failed.length && am.safety_checks.abort_on_failure) {
+      const f = failed[0]!;
+      const halted: HistoryRecord = { v: 1, type: 'halted', at: now().toISOString(), run_id: runId, vmid: f.move.vmid, guest_type: f.move.type, ...(f.migrationId ? { migration_id: f.migrationId } : {}), error: f.detail ?? 'migration failed' };
+      append(halted);
+      log.error(`automation halted: ${haltMessage(halted as { vmid: number; at: string; error: string })}`);
+    }
+    const moveDecisions: DecisionRecord[] = results.map((r) => ({
+      vmid: r.move.vmid, name: r.move.name, guest_type: r.move.type, action: r.status === 'skipped' ? 'skip' : 'move',
+      reason: r.status === 'skipped' ? r.detail ?? 'skipped' : r.move.reason, source: r.move.source, target: r.move.target,
+      ...(r.move.kind ? { kind: r.move.kind } : {}), confidence: r.move.confidence, outcome: r.status,
+    }));
+    const started = results.filter((r) => r.status !== 'skipped');
+    const outcome: RunRecord['outcome'] = !started.length ? 'no_action'
+      : failed.length + timedOut.length === 0 && results.every((r) => r.status === 'completed') ? 'success'
+        : completed.length ? 'partial' : 'failed';
+    finishRun(outcome, { gates, decisions: [...moveDecisions, ...skipDecisions], summary: { ...summary, moves_completed: completed.length, moves_failed: failed.length + timedOut.length } });
+    if (failed.length || timedOut.length) result.exitCode = 1;
+    return result;
+  } catch (e) {
+    const msg = (e as Error).message;
+    try {
+      finishRun('error', { reason: msg });
+    } catch (w) {
+      log.error(`could not record the run in ${historyPath}: ${(w as Error).message}`);
+    }
+    throw e;
+  } finally {
+    result.apiRequests = (client as PveClient | null)?.requestCount ?? 0;
+    await (client as PveClient | null)?.close();
+    lock.release();
+  }
+}
