@@ -69,6 +69,8 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
   const abortOnFailure = opts.config.automated_migrations.safety_checks.abort_on_failure;
   const results: ExecResult[] = [];
   const inFlight = new Set<Promise<void>>();
+  /** Our migrations in flight, by vmid. */
+  const ours = new Map<number, Promise<void>>();
   let failed = false;
 
   const skip = (move: MoveToExecute, detail: string) => {
@@ -81,10 +83,13 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
     if (failed && abortOnFailure) { skip(move, 'Not started: an earlier migration failed (abort_on_failure)'); continue; }
 
     // Wait for a free slot: our own migrations finishing free one; others' are re-counted below.
-    let tasks;
+    // Busy: what the cluster shows running, plus ours until we have seen their outcome (a task can
+    // end in Proxmox before our follower has read it: its slot is not free until then).
+    let tasks: Awaited<ReturnType<ExecutorPort["clusterTasks"]>> | undefined;
+    const busyNow = () => new Set([...migratingVmids(tasks ?? []), ...ours.keys()]);
     for (;;) {
       tasks = await opts.port.clusterTasks();
-      const busy = migratingVmids(tasks).size;
+      const busy = busyNow().size;
       if (busy < limit) break;
       if (inFlight.size === 0) break; // only others' migrations: do not wait for them
       await Promise.race(inFlight);
@@ -92,7 +97,7 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
     }
     if (opts.stopping()) { skip(move, 'Stopped by signal'); continue; }
     if (failed && abortOnFailure) { skip(move, 'Not started: an earlier migration failed (abort_on_failure)'); continue; }
-    const busyVmids = migratingVmids(tasks);
+    const busyVmids = busyNow();
     if (busyVmids.size >= limit) { skip(move, `Max concurrent migrations reached (${busyVmids.size} running, limit ${limit})`); continue; }
 
     // Duplicate prevention against overlapping runs and people: fresh look at the guest.
@@ -162,7 +167,11 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
       if (r.status === 'failed') failed = true;
     });
     inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
+    ours.set(move.vmid, p);
+    void p.finally(() => {
+      inFlight.delete(p);
+      ours.delete(move.vmid);
+    });
   }
   await Promise.all(inFlight);
   // Keep the plan's order in the results.

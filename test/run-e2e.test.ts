@@ -1,0 +1,277 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { BIN } from './helpers/cli.js';
+import { setupE2E } from './helpers/e2e.js';
+import type { MigrationRecord, RunRecord, HistoryRecord } from '../src/history/store.js';
+
+const migrations = (rs: HistoryRecord[]) => rs.filter((r): r is MigrationRecord => r.type === 'migration');
+const runs = (rs: HistoryRecord[]) => rs.filter((r): r is RunRecord => r.type === 'run');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const postsFor = (e: { fake: { requests: { log: Array<{ method: string; path: string }> } } }, vmid?: number) =>
+  e.fake.requests.log.filter((r) => r.method === 'POST' && /\/migrate$/.test(r.path) && (vmid === undefined || r.path.includes(`/${vmid}/`))).length;
+
+test('a live tick migrates the planned guests; the fake shows them moved; history has started, completed and run records', async () => {
+  const e = await setupE2E({ scenario: 'demo' });
+  try {
+    const r = await e.run(['run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /live → success/);
+    const recs = e.records();
+    const ms = migrations(recs);
+    const byId = new Map<string, MigrationRecord[]>();
+    for (const m of ms) byId.set(m.migration_id, [...(byId.get(m.migration_id) ?? []), m]);
+    assert.equal(byId.size, 3, 'max_migrations_per_run (3) moves');
+    for (const list of byId.values()) {
+      assert.deepEqual(list.map((m) => m.status), ['started', 'completed']);
+      const done = list[1]!;
+      assert.ok(done.upid?.startsWith('UPID:'), 'UPID recorded');
+      assert.equal(e.fake.state.guest(done.vmid)!.node, done.target, `VM ${done.vmid} is on its target`);
+      assert.ok(done.transferred_bytes! > 0 && done.avg_speed_bytes_s! > 0, 'transfer figures from the task log');
+      assert.match(r.stderr, new RegExp(`VM ${done.vmid} \\(${done.name}\\): migration ${done.source} → ${done.target} completed`));
+    }
+    const run = recs.at(-1)!;
+    assert.equal(run.type, 'run');
+    assert.equal((run as RunRecord).outcome, 'success');
+    assert.equal((run as RunRecord).mode, 'live');
+    assert.ok((run as RunRecord).decisions.some((d) => d.action === 'skip' && d.reason === "Has 'ignore' tag" && d.vmid === 106));
+    assert.ok(!r.stdout.includes(e.fake.tokenSecret) && !r.stderr.includes(e.fake.tokenSecret) && !readFileSync(e.historyPath, 'utf8').includes(e.fake.tokenSecret), 'secret never shown or recorded');
+    // A guest pinned by a PCI device is found out while planning, not by a failed migration.
+    assert.equal(postsFor(e, 108), 0);
+    assert.ok((run as RunRecord).decisions.some((d) => d.vmid === 108 && /hostpci0/.test(d.reason)));
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('dry run: nothing is executed, moves are recorded as dry-run and start no cooldown', async () => {
+  const e = await setupE2E({ scenario: 'demo' }, { dry_run: true });
+  try {
+    const r1 = await e.run(['run', '--json']);
+    assert.equal(r1.code, 0, r1.stderr);
+    const out = JSON.parse(r1.stdout);
+    assert.equal(out.run.mode, 'dry-run');
+    assert.ok(out.plan.moves.length > 0);
+    assert.ok(out.run.decisions.filter((d: { action: string }) => d.action === 'move').every((d: { outcome: string }) => d.outcome === 'Dry run'));
+    const r2 = await e.run(['run', '--json']);
+    const out2 = JSON.parse(r2.stdout);
+    assert.deepEqual(out2.plan.moves.map((m: { vmid: number }) => m.vmid), out.plan.moves.map((m: { vmid: number }) => m.vmid), 'a dry run starts no cooldown');
+    assert.equal(postsFor(e), 0, 'no migration POST');
+    assert.ok(migrations(e.records()).every((m) => m.status === 'dry-run' && m.upid === null));
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('disabled: a run records "Automation disabled" without one API request; --dry-run still shows the plan', async () => {
+  const e = await setupE2E({ scenario: 'demo' }, { enabled: false });
+  try {
+    const r = await e.run(['run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(e.fake.requests.total(), 0);
+    const run = runs(e.records())[0]!;
+    assert.equal(run.outcome, 'disabled');
+    assert.equal(run.reason, 'Automation disabled');
+    const d = await e.run(['run', '--dry-run']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stderr, /Automation is disabled/);
+    assert.match(d.stdout, /dry-run → success/);
+    assert.equal(postsFor(e), 0);
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('a migration already running in the cluster takes the only slot: no new move', async () => {
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 200 });
+  try {
+    e.fake.state.startMigration('qemu', 'pve2', 110, { target: 'pve3', online: '1' }, 'root@pam');
+    const r = await e.run(['run']);
+    assert.equal(r.code, 0, r.stderr);
+    const run = runs(e.records()).at(-1)!;
+    assert.equal(run.outcome, 'skipped');
+    assert.ok(run.gates.some((g) => g.name === 'concurrency' && !g.passed));
+    assert.equal(postsFor(e), 0);
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('two runs at once: the second exits on the lock; no guest is migrated twice', async () => {
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 40 });
+  try {
+    const first = e.run(['run']);
+    // Wait until the first run holds the lock.
+    for (let i = 0; i < 200 && !existsSync(`${e.historyPath}.lock`); i++) await sleep(10);
+    const second = await e.run(['run']);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /another proxbalance run \(pid \d+\) holds the lock/);
+    const r1 = await first;
+    assert.equal(r1.code, 0, r1.stderr);
+    const third = await e.run(['run']);
+    assert.equal(third.code, 0, third.stderr);
+    const perVmid = new Map<number, number>();
+    for (const rec of e.fake.requests.log) {
+      const m = /\/(?:qemu|lxc)\/(\d+)\/migrate$/.exec(rec.path);
+      if (rec.method === 'POST' && m) perVmid.set(Number(m[1]), (perVmid.get(Number(m[1])) ?? 0) + 1);
+    }
+    assert.ok([...perVmid.values()].every((n) => n === 1), `each guest moved once: ${JSON.stringify([...perVmid])}`);
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('a failed migration halts automation; later ticks skip with the reason until resume', async () => {
+  const e = await setupE2E({ scenario: 'demo' });
+  try {
+    e.fake.inject({ kind: 'fail-migration', vmid: 103, reason: 'migration aborted' });
+    const r = await e.run(['run']);
+    assert.equal(r.code, 1, 'a failed migration exits 1');
+    assert.match(r.stderr, /VM 103 \(db-2\): migration pve1 → pve3 failed/);
+    const recs = e.records();
+    const failed = migrations(recs).find((m) => m.vmid === 103 && m.status === 'failed')!;
+    assert.ok(failed.error && failed.exitstatus, 'error and exit status recorded');
+    assert.equal(postsFor(e), 1, 'nothing more started after the failure');
+    assert.ok(recs.some((x) => x.type === 'halted' && x.vmid === 103));
+
+    const next = await e.run(['run']);
+    assert.equal(next.code, 0);
+    assert.match(next.stdout, /Automation halted after failed migration of VM 103 at .*; run `proxbalance resume`/);
+    assert.equal(runs(e.records()).at(-1)!.outcome, 'halted');
+    assert.equal(postsFor(e), 1);
+
+    const res = await e.run(['resume']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /resumed/);
+    assert.equal(e.records().at(-1)!.type, 'resumed');
+    const again = await e.run(['run']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok(postsFor(e) > 1, 'migrations start again');
+    assert.match((await e.run(['resume'])).stdout, /not halted/);
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('kill -9 during a migration: the next tick appends the outcome once, moves nothing twice, loses nothing', async () => {
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 60 });
+  try {
+    const child = spawn(process.execPath, [BIN, 'run', '--config', e.configPath], { env: { ...process.env, PROXBALANCE_POLL_MS: '25' }, stdio: 'ignore' });
+    let started: MigrationRecord | undefined;
+    for (let i = 0; i < 500 && !started; i++) {
+      await sleep(10);
+      started = migrations(e.records()).find((m) => m.status === 'started');
+    }
+    assert.ok(started, 'a migration started');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    const before = readFileSync(e.historyPath);
+    assert.ok(existsSync(`${e.historyPath}.lock`), 'the dead run left its lock');
+
+    let outcome: MigrationRecord | undefined;
+    for (let i = 0; i < 40 && !outcome; i++) {
+      const r = await e.run(['run']);
+      assert.notEqual(r.code, 2, r.stderr);
+      outcome = migrations(e.records()).find((m) => m.migration_id === started!.migration_id && m.status !== 'started');
+      if (!outcome) await sleep(200);
+    }
+    assert.equal(outcome?.status, 'completed');
+    const after = readFileSync(e.historyPath);
+    assert.deepEqual(after.subarray(0, before.length), before, 'nothing recorded was rewritten');
+    const outcomes = migrations(e.records()).filter((m) => m.migration_id === started!.migration_id && m.status !== 'started');
+    assert.equal(outcomes.length, 1, 'the outcome is appended once');
+    assert.equal(postsFor(e, started.vmid), 1, 'the guest was not migrated twice');
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('SIGTERM: nothing new starts, the in-flight migration is recorded as interrupted with its UPID', async () => {
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 60 });
+  try {
+    const child = spawn(process.execPath, [BIN, 'run', '--config', e.configPath], { env: { ...process.env, PROXBALANCE_POLL_MS: '25' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    for (let i = 0; i < 500 && !migrations(e.records()).some((m) => m.status === 'started'); i++) await sleep(10);
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('close', r));
+    assert.equal(code, 1);
+    assert.match(stderr, /SIGTERM received/);
+    const ms = migrations(e.records());
+    const interrupted = ms.filter((m) => m.status === 'interrupted');
+    assert.equal(interrupted.length, 1);
+    assert.ok(interrupted[0]!.upid);
+    assert.equal(postsFor(e), 1, 'nothing new started');
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('a history with a garbage line and a torn last line still reads; nothing is rewritten', async () => {
+  const e = await setupE2E({ scenario: 'demo' }, { dry_run: true });
+  try {
+    writeFileSync(e.historyPath, '');
+    appendFileSync(e.historyPath, '{"v":1,"type":"resumed","at":"2026-11-20T10:00:00.000Z"}\n');
+    appendFileSync(e.historyPath, 'garbage in the middle\n');
+    appendFileSync(e.historyPath, '{"v":1,"type":"resumed","at":"2026-11-21T10:00:00.000Z"}\n');
+    appendFileSync(e.historyPath, '{"v":1,"type":"migration","vmid":1');
+    const before = readFileSync(e.historyPath);
+    const r = await e.run(['run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /history\.jsonl line 2: skipped, not valid JSON/);
+    assert.match(r.stderr, /history\.jsonl line 4: skipped, incomplete last line/);
+    const after = readFileSync(e.historyPath);
+    assert.deepEqual(after.subarray(0, before.length), before);
+    assert.equal(e.records.length >= 0, true);
+    const lines = after.toString('utf8').split('\n');
+    assert.equal(JSON.parse(lines.at(-2)!).type, 'run', 'the new records are whole lines after the torn one');
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('--scheduled inside check_interval_minutes exits quietly; after it, runs', async () => {
+  const e = await setupE2E({ scenario: 'demo' }, { dry_run: true, check_interval_minutes: 5 });
+  try {
+    const first = await e.run(['run', '--scheduled']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(runs(e.records()).length, 1);
+    assert.equal(runs(e.records())[0]!.trigger, 'scheduled');
+    const requests = e.fake.requests.total();
+    const quiet = await e.run(['run', '--scheduled']);
+    assert.equal(quiet.code, 0);
+    assert.equal(quiet.stdout, '');
+    assert.equal(runs(e.records()).length, 1, 'no record');
+    assert.equal(e.fake.requests.total(), requests, 'no API request');
+    const manual = await e.run(['run']);
+    assert.equal(manual.code, 0);
+    assert.equal(runs(e.records()).length, 2, 'manual runs are never throttled');
+    const later = new Date(Date.now() + 6 * 60_000).toISOString();
+    const due = await e.run(['run', '--scheduled'], { PROXBALANCE_NOW: later });
+    assert.equal(due.code, 0, due.stderr);
+    assert.equal(runs(e.records()).length, 3);
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('maintenance: every guest on the node is evacuated; an HA guest is followed through its real migration task', async () => {
+  const e = await setupE2E({ scenario: 'demo' }, { maintenance_nodes: ['pve1'], rules: { max_migrations_per_run: 20, max_concurrent_migrations: 2 } });
+  try {
+    const r = await e.run(['run']);
+    const ms = migrations(e.records());
+    const ha = ms.filter((m) => m.vmid === 102);
+    assert.ok(ha.length >= 2, r.stderr);
+    const last = ha.at(-1)!;
+    assert.equal(last.status, 'completed', r.stderr);
+    assert.match(last.upid!, /:qmigrate:102:root@pam:$/, 'the real qmigrate task, not the hamigrate one');
+    assert.ok(ha.some((m) => /:hamigrate:102:/.test(m.upid ?? '')), 'the hamigrate task was recorded first');
+    const left = e.fake.state.guests.filter((g) => g.node === 'pve1').map((g) => g.vmid);
+    // 107 is locked by a backup and 108 is pinned by a PCI device: they cannot leave.
+    assert.deepEqual(left.sort(), [107, 108].filter((v) => left.includes(v)));
+    assert.ok(!left.includes(106), "maintenance moves even the guest tagged 'ignore'");
+  } finally {
+    await e.cleanup();
+  }
+});
