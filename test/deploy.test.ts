@@ -52,7 +52,7 @@ test(`systemd-analyze verify finds nothing to say about ${SERVICE} and ${TIMER}`
   // only once the package is installed, so the units are verified as copies in which that one
   // path is replaced by this repository's bin/proxbalance (what the .deb installs there); nothing
   // else is changed, and any output at all, warnings included (an unknown key is only a warning
-  // with exit 0), fails the test. test/deb.test.ts verifies the packaged units unchanged.
+  // with exit 0), fails the test. test/deb.test.ts checks that the packaged units are these files.
   const { dir, cleanup } = tempDir('proxbalance-units-');
   try {
     const service = readFileSync(join(DEPLOY, SERVICE), 'utf8');
