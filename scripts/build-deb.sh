@@ -2,7 +2,7 @@
 # Builds proxbalance_<version>_all.deb from this checkout, without the network: the production
 # dependencies come from npm's cache, filled by the `npm ci` that a build or CI has already run.
 #
-#   scripts/build-deb.sh [OUTDIR]      (default OUTDIR: build/; prints the path of the .deb)
+#   scripts/build-deb.sh [OUTDIR]      (or `npm run deb`; default OUTDIR: build/; prints the .deb path)
 #
 # Needs: node and npm, a built tree (`npm ci` builds it; `npm run build` otherwise), dpkg-deb.
 # No root needed: dpkg-deb --root-owner-group makes every file root:root in the package.
@@ -43,9 +43,18 @@ mkdir -p "$LIB" "$STAGE/usr/bin" "$STAGE/lib/systemd/system" "$STAGE/usr/share/$
 
 # --- the CLI and its production dependencies ------------------------------------------------------
 cp -R "$ROOT/bin" "$ROOT/schemas" "$LIB/"
-mkdir -p "$LIB/dist"
-cp -R "$ROOT/dist/src" "$LIB/dist/src"
-find "$LIB/dist" -name '*.map' -delete # they point at TypeScript sources that are not shipped
+# The compiled module of each src/**/*.ts, and nothing else: tsc never deletes the output of a
+# removed source, and source maps point at TypeScript that is not shipped.
+while IFS= read -r -d '' ts; do
+  rel="${ts#"$ROOT/src/"}"
+  js="$ROOT/dist/src/${rel%.ts}.js"
+  if [ ! -f "$js" ] || [ "$ts" -nt "$js" ]; then
+    echo "build-deb: dist/src/${rel%.ts}.js is missing or older than src/$rel: run \`npm run build\`" >&2
+    exit 1
+  fi
+  mkdir -p "$(dirname "$LIB/dist/src/$rel")"
+  cp "$js" "$LIB/dist/src/${rel%.ts}.js"
+done < <(find "$ROOT/src" -name '*.ts' ! -name '*.d.ts' -print0)
 # package.json stays: it makes dist/*.js ES modules ("type": "module") and gives --version.
 cp "$ROOT/package.json" "$ROOT/package-lock.json" "$LIB/"
 # The lockfile's production tree, from npm's cache only (--offline: fails rather than download);
