@@ -3,8 +3,22 @@
 # namespace where /usr, /etc, /var and /opt are overlays on the host's: every change (the dpkg
 # database, the proxbalance user, the config) lands in throw-away upper folders and vanishes with
 # the namespace. Run by test/deb.test.ts as root:
-#   unshare --mount --propagation private bash test/deb-lifecycle.sh DEB SCRATCH VERSION
+#   bash test/deb-lifecycle.sh DEB SCRATCH VERSION
 set -euo pipefail
+
+# Everything below mounts over system folders, so it must never run in the caller's mount
+# namespace: the script enters a fresh private one itself, and then checks that it is in one
+# (its mount namespace differs from its parent's, the shell that started it). It refuses when it
+# cannot tell.
+if [ "${PROXBALANCE_LIFECYCLE_NS:-}" != 1 ]; then
+  exec unshare --mount --propagation private env PROXBALANCE_LIFECYCLE_NS=1 bash "$0" "$@"
+fi
+self_ns="$(readlink /proc/self/ns/mnt || true)"
+parent_ns="$(readlink "/proc/$PPID/ns/mnt" || true)"
+if [ -z "$self_ns" ] || [ -z "$parent_ns" ] || [ "$self_ns" = "$parent_ns" ]; then
+  echo "FAIL: not in a private mount namespace of my own (self ${self_ns:-?}, parent ${parent_ns:-?}): refusing to mount" >&2
+  exit 2
+fi
 DEB="$1" SCRATCH="$2" VERSION="$3"
 
 for d in usr etc var opt; do

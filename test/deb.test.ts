@@ -104,7 +104,8 @@ test('install, reinstall, remove and purge with dpkg (in a throw-away mount name
   if (process.getuid?.() !== 0) return t.skip('needs root: mount namespace with overlays over /usr, /etc, /var, /opt');
   if (!existsSync('/usr/bin/unshare')) assert.fail('unshare (util-linux) is missing');
   const scratch = join(work.dir, 'ns');
-  const r = run('unshare', ['--mount', '--propagation', 'private', 'bash', join(ROOT, 'test', 'deb-lifecycle.sh'), deb, scratch, pkg.version]);
+  // The script enters a private mount namespace itself and refuses to mount anything outside one.
+  const r = run('bash', [join(ROOT, 'test', 'deb-lifecycle.sh'), deb, scratch, pkg.version]);
   assert.equal(r.status, 0, `lifecycle failed (${r.status}):\n${r.stdout}${r.stderr}`);
   assert.match(r.stdout, /lifecycle: all checks passed/);
 });
