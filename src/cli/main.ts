@@ -6,6 +6,7 @@ import { configCommand } from './config-cmd.js';
 import { snapshotCommand } from './snapshot-cmd.js';
 import { runCommand } from './run-cmd.js';
 import { resumeCommand } from './resume-cmd.js';
+import { doctorCommand } from './doctor-cmd.js';
 
 export function buildProgram(): Command {
   const program = new Command('proxbalance')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   program.addCommand(runCommand());
   program.addCommand(resumeCommand());
   program.addCommand(configCommand());
+  program.addCommand(doctorCommand());
   program.addCommand(snapshotCommand());
   return program;
 }
