@@ -279,11 +279,11 @@ export class PveClient {
           }
           if (e instanceof PveTlsError) {
             tlsErr ??= e;
-            if (this.hosts.length > 1) this.log.warn(`${e.message}; trying the next host`);
+            if (i + 1 < this.hosts.length) this.warnOnce(`tls ${host}`, `${host}:${this.port}: TLS certificate not accepted (${e.reason}); trying the next host`);
             continue;
           }
           if (e instanceof PveNetworkError && !e.maybeReceived) {
-            if (this.hosts.length > 1) this.log.warn(`${host}:${this.port} unreachable (${e.code}); trying the next host`);
+            if (this.hosts.length > 1) this.warnOnce(`net ${host}`, `${host}:${this.port} unreachable (${e.code}); trying the next host`);
             continue;
           }
           // The request may have reached the server.
@@ -292,9 +292,19 @@ export class PveClient {
           break;
         }
       }
+      // A certificate problem is configuration: waiting will not fix it.
+      if (tlsErr) throw tlsErr;
     }
     if (tlsErr) throw tlsErr;
     throw lastErr;
+  }
+
+  private readonly warned = new Set<string>();
+  /** One warning per host and kind, not one per request. */
+  private warnOnce(key: string, msg: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log.warn(msg);
   }
 
   private markAnswered(idx: number): void {
