@@ -270,7 +270,6 @@ export class FakeState {
     const nowMs = this.now();
     if (g.ha) {
       // The POST only asks the HA manager; the LRM on the source starts the real migration as root@pam.
-      const sid = `${type === 'qemu' ? 'vm' : 'ct'}:${vmid}`;
       const ha = this.addTask({
         node, type: 'hamigrate', id: String(vmid), user, startMs: nowMs, durationS: 1, exitstatus: 'OK',
         script: [[0, `Requesting HA migration for ${kind} ${vmid} to node ${target}`]], stamped: false,
@@ -280,7 +279,6 @@ export class FakeState {
         const startMs = ha.endMs + 1 * this.msPerSecond;
         this.at(startMs, () => this.runMigration(g, target, { online: running || online, restart: running, user: 'root@pam', ha: true, startMs }));
       };
-      void sid;
       return ha.upid;
     }
     return this.runMigration(g, target, { online, restart, user, ha: false, startMs: nowMs, withLocalDisks: isTrue(params['with-local-disks']) }).upid;
