@@ -128,3 +128,25 @@ test('the runnable entry point prints how to connect', async () => {
     child.kill('SIGTERM');
   }
 });
+
+test('finishAll ends every migration at once, the HA follow-up included', async () => {
+  const fake = await startFakePve({ scenario: 'demo', msPerSecond: 60_000 });
+  const c = clientFor(fake);
+  try {
+    const ha = await c.migrate({ vmid: 102, type: 'qemu', node: 'pve1', status: 'running' }, 'pve2');
+    const vm = await c.migrate({ vmid: 100, type: 'qemu', node: 'pve1', status: 'running' }, 'pve3');
+    assert.equal(fake.state.guest(100)!.lock, 'migrate');
+    fake.state.finishAll();
+    assert.equal((await c.taskStatus(vm)).exitstatus, 'OK');
+    assert.equal((await c.taskStatus(ha)).exitstatus, 'OK');
+    const real = await c.findRealMigrationTask(ha, { vmid: 102, node: 'pve1' });
+    assert.ok(real);
+    assert.equal((await c.taskStatus(real)).exitstatus, 'OK');
+    assert.equal(fake.state.guest(102)!.node, 'pve2');
+    assert.equal(fake.state.guest(100)!.node, 'pve3');
+    assert.equal(fake.state.guest(100)!.lock, null);
+  } finally {
+    await c.close();
+    await fake.close();
+  }
+});
