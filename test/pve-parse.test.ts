@@ -144,3 +144,11 @@ test('a snapshot builds from the real captures of /cluster/resources and /cluste
   // Every online node lacks rrddata here: said, not invented.
   for (const n of s.nodes.filter((x) => x.status === 'online')) assert.equal(n.avg, null);
 });
+
+test('missingPrivileges reads GET /access/permissions', async () => {
+  const { missingPrivileges } = await import('../src/pve/types.js');
+  const full = readFixture<{ data: Record<string, Record<string, number>> }>('go-proxmox_pve8x_access_permissions.json').data;
+  assert.deepEqual(missingPrivileges(full), []);
+  assert.deepEqual(missingPrivileges({ '/': { 'VM.Audit': 1, 'Sys.Audit': 1 } }), ['VM.Migrate', 'Datastore.Audit']);
+  assert.deepEqual(missingPrivileges({}), ['VM.Audit', 'VM.Migrate', 'Sys.Audit', 'Datastore.Audit']);
+});

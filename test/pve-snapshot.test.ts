@@ -144,3 +144,18 @@ test('the snapshot fails clearly when /cluster/resources cannot be read', async 
     await fake.close();
   }
 });
+
+test('a standalone node: no cluster entry, quorate, no name', async () => {
+  const fake = await startFakePve({
+    scenario: { cluster: null, nodes: [{ name: 'solo', maxcpu: 8, maxmem_gib: 32 }], guests: [{ vmid: 100, node: 'solo', tags: ['a,b'] }] },
+  });
+  try {
+    const s = await snapshotOf(fake);
+    assertValidSnapshot(s);
+    assert.deepEqual(s.cluster, { name: null, quorate: true, standalone: true });
+    assert.deepEqual(s.guests[0]!.tags, ['a', 'b']);
+    assert.equal(s.api.requests, 5 + 1);
+  } finally {
+    await fake.close();
+  }
+});

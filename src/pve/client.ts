@@ -54,7 +54,7 @@ export interface PveClientOptions {
   fingerprint?: string;
   /** Whole request, connecting included. Default 15 000. */
   timeoutMs?: number;
-  /** Connecting (TCP + TLS). Default min(timeoutMs, 10 000). */
+  /** Connecting (TCP + TLS); past it the next host is tried. Default min(timeoutMs, 5 000). */
   connectTimeoutMs?: number;
   /** Extra attempts of a GET after a network error or 502/503/504. Default 2. */
   retries?: number;
@@ -199,7 +199,7 @@ export class PveClient {
     const base = buildConnector({
       rejectUnauthorized: false,
       ...(ca ? { ca } : {}),
-      timeout: opts.connectTimeoutMs ?? Math.min(this.timeoutMs, 10_000),
+      timeout: opts.connectTimeoutMs ?? Math.min(this.timeoutMs, 5_000),
       // Each new connection is checked in full (no session resumption that would skip the check).
       maxCachedSessions: 0,
     });
@@ -279,22 +279,32 @@ export class PveClient {
           }
           if (e instanceof PveTlsError) {
             tlsErr ??= e;
-            if (this.hosts.length > 1) this.log.warn(`${e.message}; trying the next host`);
+            if (i + 1 < this.hosts.length) this.warnOnce(`tls ${host}`, `${host}:${this.port}: TLS certificate not accepted (${e.reason}); trying the next host`);
             continue;
           }
-          if (e instanceof PveNetworkError && !e.maybeReceived) {
-            if (this.hosts.length > 1) this.log.warn(`${host}:${this.port} unreachable (${e.code}); trying the next host`);
+          if (e instanceof PveNetworkError && (!e.maybeReceived || retry)) {
+            // Not sent (any request), or sent but safe to repeat (GET): the next host, then the next round.
+            if (this.hosts.length > 1) this.warnOnce(`net ${host}`, `${host}:${this.port} unreachable (${e.code}); trying the next host`);
+            else this.log.debug(`${method} ${path}: ${e.message}`);
             continue;
           }
-          // The request may have reached the server.
-          if (!retry) throw e;
-          this.log.debug(`${method} ${path}: ${(e as Error).message}, retrying`);
-          break;
+          // A POST that may have reached the server: never repeated here.
+          throw e;
         }
       }
+      // A certificate problem is configuration: waiting will not fix it.
+      if (tlsErr) throw tlsErr;
     }
     if (tlsErr) throw tlsErr;
     throw lastErr;
+  }
+
+  private readonly warned = new Set<string>();
+  /** One warning per host and kind, not one per request. */
+  private warnOnce(key: string, msg: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log.warn(msg);
   }
 
   private markAnswered(idx: number): void {

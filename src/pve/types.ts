@@ -167,3 +167,15 @@ export interface GuestRef {
 }
 
 export const bool = (v: unknown): boolean => v === 1 || v === true || v === '1';
+
+/** What proxbalance needs on / (see docs/connecting.md). */
+export const REQUIRED_PRIVILEGES = ['VM.Audit', 'VM.Migrate', 'Sys.Audit', 'Datastore.Audit'] as const;
+
+/**
+ * The privileges of `required` that GET /access/permissions does not grant on `path` (default /):
+ * use it to say up front what the token lacks instead of failing mid-run.
+ */
+export function missingPrivileges(perms: PermissionMap, required: readonly string[] = REQUIRED_PRIVILEGES, path = '/'): string[] {
+  const have = perms[path] ?? {};
+  return required.filter((p) => !bool(have[p]));
+}

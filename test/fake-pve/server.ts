@@ -75,6 +75,10 @@ export interface RequestLog {
   /** Requests per endpoint ("GET /cluster/resources": 1). */
   counts: Record<string, number>;
   total(): number;
+  /** Most requests being handled at the same time so far. */
+  maxInFlight: number;
+  /** TLS connections accepted so far (keep-alive reuses them). */
+  connections: number;
   /** Requests whose path (or endpoint) matches. */
   count(match: string | RegExp, method?: string): number;
   reset(): void;
@@ -469,13 +473,18 @@ export async function startFakePve(opts: FakePveOptions = {}): Promise<FakePve> 
 
   const log: RequestRecord[] = [];
   const counts: Record<string, number> = {};
+  let inFlight = 0;
   const requests: RequestLog = {
     log,
     counts,
+    maxInFlight: 0,
+    connections: 0,
     total: () => log.length,
     count: (m, method) => log.filter((r) => (!method || r.method === method) && (m instanceof RegExp ? m.test(r.path) : r.path === m || r.endpoint === m)).length,
     reset: () => {
       log.length = 0;
+      requests.maxInFlight = 0;
+      requests.connections = 0;
       for (const k of Object.keys(counts)) delete counts[k];
     },
   };
@@ -565,6 +574,14 @@ export async function startFakePve(opts: FakePveOptions = {}): Promise<FakePve> 
   };
 
   const server: Server = createServer({ cert, key }, (req, res) => {
+    inFlight++;
+    requests.maxInFlight = Math.max(requests.maxInFlight, inFlight);
+    let done = false;
+    const finish = () => {
+      if (!done) inFlight--;
+      done = true;
+    };
+    res.on('close', finish);
     handle(req, res).catch((e) => {
       try {
         sendError(res, 500, String(e));
@@ -573,6 +590,7 @@ export async function startFakePve(opts: FakePveOptions = {}): Promise<FakePve> 
       }
     });
   });
+  server.on('secureConnection', () => requests.connections++);
   server.keepAliveTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -198,10 +198,21 @@ export class FakeState {
     return this.tasks.find((t) => t.upid === upid && t.startMs <= this.now());
   }
 
-  /** Ends every running task now (for tests that do not want to wait). */
+  /**
+   * Ends every running task now, HA follow-up migrations and scheduled events included (for tests
+   * and drivers that do not want to wait). UPID start times stay as they were.
+   */
   finishAll(): void {
-    for (const t of this.tasks) if (!t.ended) this.shiftTask(t, this.now() - t.endMs);
-    this.advance();
+    for (let round = 0; round < 100; round++) {
+      const now = this.now();
+      for (const p of this.pending) p.atMs = Math.min(p.atMs, now);
+      for (const t of this.tasks) {
+        if (t.startMs > now) t.startMs = now;
+        if (!t.ended) this.shiftTask(t, now - t.endMs);
+      }
+      this.advance();
+      if (!this.pending.length && this.tasks.every((t) => t.ended)) return;
+    }
   }
 
   private shiftTask(t: FakeTask, deltaMs: number): void {
@@ -251,8 +262,7 @@ export class FakeState {
    */
   startMigration(type: 'qemu' | 'lxc', node: string, vmid: number, params: Record<string, string>, user: string): string {
     const kind = type === 'qemu' ? 'VM' : 'CT';
-    const g = this.guests.find((x) => x.vmid === vmid && x.type === type);
-    if (!g || g.node !== node) throw new PveHttpError(500, `Configuration file 'nodes/${node}/${type === 'qemu' ? 'qemu-server' : 'lxc'}/${vmid}.conf' does not exist`);
+    // Same order of checks as qemu-server's / pve-container's migrate_vm.
     const target = params.target;
     if (!target) throw new PveHttpError(400, 'Parameter verification failed.', { target: 'property is missing and it is not optional' });
     if (target === node) throw new PveHttpError(400, 'Parameter verification failed.', { target: 'target is local node.' });
@@ -260,6 +270,8 @@ export class FakeState {
     const tn = this.node(target);
     if (!tn) throw new PveHttpError(500, `no such cluster node '${target}'`);
     if (tn.status !== 'online') throw new PveHttpError(500, `target node '${target}' is not online`);
+    const g = this.guests.find((x) => x.vmid === vmid && x.type === type);
+    if (!g || g.node !== node) throw new PveHttpError(500, `Configuration file 'nodes/${node}/${type === 'qemu' ? 'qemu-server' : 'lxc'}/${vmid}.conf' does not exist`);
     if (g.lock) throw new PveHttpError(500, `${kind} is locked (${g.lock})`);
     const running = g.status === 'running';
     const online = isTrue(params.online);
@@ -270,7 +282,6 @@ export class FakeState {
     const nowMs = this.now();
     if (g.ha) {
       // The POST only asks the HA manager; the LRM on the source starts the real migration as root@pam.
-      const sid = `${type === 'qemu' ? 'vm' : 'ct'}:${vmid}`;
       const ha = this.addTask({
         node, type: 'hamigrate', id: String(vmid), user, startMs: nowMs, durationS: 1, exitstatus: 'OK',
         script: [[0, `Requesting HA migration for ${kind} ${vmid} to node ${target}`]], stamped: false,
@@ -280,7 +291,6 @@ export class FakeState {
         const startMs = ha.endMs + 1 * this.msPerSecond;
         this.at(startMs, () => this.runMigration(g, target, { online: running || online, restart: running, user: 'root@pam', ha: true, startMs }));
       };
-      void sid;
       return ha.upid;
     }
     return this.runMigration(g, target, { online, restart, user, ha: false, startMs: nowMs, withLocalDisks: isTrue(params['with-local-disks']) }).upid;
