@@ -4,6 +4,7 @@ import { connect } from 'node:tls';
 import { readHistory } from '../history/store.js';
 import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
+import { parsePropertyString } from '../pve/snapshot.js';
 import { PveApiError, PveNetworkError, PveTlsError } from '../pve/errors.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
@@ -138,8 +139,7 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
     }
     try {
       const opts = await working.clusterOptions();
-      const crs = String(opts.crs ?? '');
-      const on = /(^|,)ha-auto-rebalance=1/.test(crs);
+      const on = ['1', 'true'].includes(String(parsePropertyString(opts.crs)['ha-auto-rebalance'] ?? '0'));
       add(on
         ? { name: 'crs', status: 'warn', message: 'Proxmox CRS auto-rebalance is on: two balancers; proxbalance leaves HA-managed guests to it', fix: 'turn one off (Datacenter → Options → Cluster Resource Scheduling) to keep HA guests from ping-ponging' }
         : { name: 'crs', status: 'pass', message: 'Proxmox CRS auto-rebalance is off: proxbalance is the only balancer' });

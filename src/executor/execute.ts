@@ -145,7 +145,7 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
     } catch (e) {
       // The answer was lost: the migration may have started. Look for its task, never re-POST.
       const found = e instanceof PveMigrationUnknownError
-        ? await opts.port.findMigrationTasks({ vmid: move.vmid, node: move.source, since: e.sentAt, types: ['qmigrate', 'vzmigrate', 'hamigrate'] }).catch(() => [])
+        ? await opts.port.findMigrationTasks({ vmid: move.vmid, node: move.source, since: e.sentAt - 60, types: ['qmigrate', 'vzmigrate', 'hamigrate'] }).catch(() => [])
         : [];
       if (found[0]) {
         log.warn(`${label}: the answer to the migrate request was lost, but its task ${found[0].upid} exists: following it`);

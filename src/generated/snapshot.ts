@@ -25,7 +25,7 @@ export interface ClusterSnapshot {
      */
     requests: number;
     /**
-     * Proxmox VE version reported by /cluster/status, when known.
+     * Proxmox VE version, when an answer already carried it (none of the snapshot's requests does today, and a sixth request just for it is not made): usually null. `proxbalance doctor` shows the version.
      */
     pve_version?: string | null;
   };
