@@ -275,3 +275,37 @@ test('maintenance: every guest on the node is evacuated; an HA guest is followed
     await e.cleanup();
   }
 });
+
+test('a blackout or a closed window skips the tick without one API request; a lost quorum skips it after the snapshot', async () => {
+  const all = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+  const e = await setupE2E({ scenario: 'demo' }, { schedule: { blackout_windows: [{ name: 'Backups', days: all, start_time: '00:00', end_time: '23:59' }] } });
+  try {
+    const r = await e.run(['run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(e.fake.requests.total(), 0, 'no API request');
+    const run = runs(e.records()).at(-1)!;
+    assert.equal(run.outcome, 'skipped');
+    assert.match(run.reason!, /^Blackout window active: blackout window 'Backups' is active/);
+    assert.match(r.stderr, /Blackout window active/);
+
+    const cfg = JSON.parse(readFileSync(e.configPath, 'utf8'));
+    cfg.automated_migrations.schedule = { timezone: 'Europe/Berlin', migration_windows: [{ name: 'Night', days: ['sunday'], start_time: '02:00', end_time: '03:00' }] };
+    writeFileSync(e.configPath, JSON.stringify(cfg));
+    const w = await e.run(['run'], { PROXBALANCE_NOW: '2026-11-25T12:00:00Z' });
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal(e.fake.requests.total(), 0);
+    assert.match(runs(e.records()).at(-1)!.reason!, /^Outside migration window: /);
+
+    delete cfg.automated_migrations.schedule;
+    writeFileSync(e.configPath, JSON.stringify(cfg));
+    e.fake.inject({ kind: 'quorum-loss' });
+    const q = await e.run(['run']);
+    assert.equal(q.code, 0, q.stderr);
+    const qr = runs(e.records()).at(-1)!;
+    assert.equal(qr.outcome, 'skipped');
+    assert.match(qr.reason!, /^Cluster health check failed: not quorate/);
+    assert.equal(postsFor(e), 0);
+  } finally {
+    await e.cleanup();
+  }
+});

@@ -7,7 +7,9 @@ import { acquireLock, LockBusyError } from '../history/lock.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { takeSnapshot } from '../pve/snapshot.js';
 import { plan as makePlan } from '../engine/index.js';
-import type { Plan } from '../engine/types.js';
+import type { GateName, Plan } from '../engine/types.js';
+import { REASON } from '../engine/rules.js';
+import { evaluateGates } from '../engine/gates.js';
 import type { ClusterSnapshot } from '../generated/snapshot.js';
 import type { MigratePrecondition } from '../pve/types.js';
 import { executeMoves, guestLabel, type ExecResult } from './execute.js';
@@ -35,6 +37,21 @@ export interface TickResult {
   /** API requests this tick made. */
   apiRequests: number;
 }
+
+/** The guide's words for each gate, the reason a skipped run records. */
+const GATE_REASON: Record<GateName, string> = {
+  halted: REASON.halted,
+  blackout: REASON.blackout,
+  migration_window: REASON.outsideWindow,
+  cluster_health: REASON.health,
+  concurrency: REASON.concurrency,
+};
+
+/** A snapshot that knows nothing, for judging the time-based gates before any request. */
+const NO_CLUSTER: ClusterSnapshot = {
+  v: 1, taken_at: new Date(0).toISOString(), api: { host: '', requests: 0 }, cluster: { name: null, quorate: null, standalone: false },
+  crs: { ha_auto_rebalance: null }, nodes: [], guests: [], storages: [], tasks: [], unknowns: [],
+};
 
 /** Scheduled ticks this close to the interval count as due (the timer fires on the minute, with jitter). */
 const THROTTLE_SLACK_MS = 30_000;
@@ -141,10 +158,21 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
       return result;
     }
 
+    // Time-based gates need no cluster data: judge them first, and spend no API request on a tick
+    // that a blackout or a closed window stops anyway.
+    const view = engineHistoryView(records, startedAt.getTime());
+    const early = evaluateGates(NO_CLUSTER, cfg, view, startedAt.getTime()).gates.slice(0, 3);
+    const closed = early.find((g) => !g.passed);
+    if (closed) {
+      const reason = `${GATE_REASON[closed.name]}: ${closed.message}`;
+      log.info(`skipped: ${reason}`);
+      finishRun('skipped', { reason, gates: early.map((g) => ({ name: g.name, passed: g.passed, message: g.message })) });
+      return result;
+    }
+
     const snapshot = await takeSnapshot(getClient());
     result.snapshot = snapshot;
     for (const u of snapshot.unknowns) log.warn(`could not learn: ${u}`);
-    const view = engineHistoryView(records, startedAt.getTime());
     let plan = makePlan(snapshot, cfg, view, startedAt.getTime());
     // Verify each planned move with Proxmox's migrate precondition (one request per planned move,
     // never per guest): what ties a guest to its node is not in the cluster-wide answers. What it
@@ -199,7 +227,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
 
     if (!plan.allowed) {
       const failedGate = plan.gates.find((g) => !g.passed)!;
-      finishRun('skipped', { reason: failedGate.message, gates, decisions: skipDecisions, summary });
+      finishRun('skipped', { reason: `${GATE_REASON[failedGate.name]}: ${failedGate.message}`, gates, decisions: skipDecisions, summary });
       return result;
     }
 
