@@ -23,6 +23,8 @@ interface Candidate {
   sg: SimGuest;
   t: SimNode;
   improvement: number;
+  /** The guest's memory % + CPU % on its source. */
+  footprint: number;
   rank: number;
   rollback: boolean;
 }
@@ -113,6 +115,7 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
       const cores = sg.cpuCores;
       const mem = sg.mem;
       const reserve = sg.reserve;
+      const footprint = (sg.memOut * 100) / s.maxmem + (sg.cpuOut * 100) / s.maxcpu;
       const rsk = risk({ memGiB: sg.mem / GiB, localDiskGiB: sg.localDisk / GiB, containerRestart: sg.g.type === 'lxc' && sg.running });
       let bestJ = -1;
       let bestImp = 0;
@@ -133,7 +136,7 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
         const pen = pen0 + (c1 > thCpu ? c1 - thCpu : 0) + (m1 > thMem ? m1 - thMem : 0) - tPen0[j]!;
         const improvement = current - imbalanceFrom(base.n, sum, sq, pen);
         if (improvement < MIN_IMPROVEMENT) continue;
-        const conf = confidence(gainFromImprovement(improvement), headroom(worst1, c1, p.th), rsk);
+        const conf = confidence(gainFromImprovement(improvement, footprint), headroom(worst1, c1, p.th), rsk);
         if (conf < floor) {
           if (conf > lowConf) {
             lowConf = conf;
@@ -148,7 +151,7 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
       }
       if (bestJ >= 0) {
         const t = roomy[bestJ]!;
-        cands.push({ sg, t, improvement: bestImp, rank: bestImp / (sg.gib + MOVE_OVERHEAD_GIB), rollback: p.rollback(sg, t) });
+        cands.push({ sg, t, improvement: bestImp, footprint, rank: bestImp / (sg.gib + MOVE_OVERHEAD_GIB), rollback: p.rollback(sg, t) });
       } else if (lowJ >= 0) {
         // It could improve things, but no such move reaches the confidence floor.
         p.belowConfidence(sg, 'load', roomy[lowJ]!, lowConf);
@@ -169,7 +172,7 @@ function walk(p: Planner, cands: Candidate[], rejected: Set<number>): 'accepted'
       rejected.add(c.sg.vmid);
       continue;
     }
-    const sc = p.score(c.sg, c.t, gainFromImprovement(c.improvement));
+    const sc = p.score(c.sg, c.t, gainFromImprovement(c.improvement, c.footprint));
     if (sc.confidence < p.minConfidence) {
       p.belowConfidence(c.sg, 'load', c.t, sc.confidence);
       rejected.add(c.sg.vmid);
