@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { plan, type Plan } from '../src/engine/index.js';
 import type { Config } from '../src/config/validate.js';
 import type { ClusterSnapshot } from '../src/generated/snapshot.js';
-import { generateSnapshot } from './helpers/generate.js';
+import { generateSnapshot, recomputeNodes } from './helpers/generate.js';
 import { applyPlan, config, history, migrated, NO_HISTORY, NOW } from './helpers/engine.js';
 
 interface Case {
@@ -184,5 +184,32 @@ test('property: applying the plan and planning again proposes no move back', () 
       }
     }),
     RUNS,
+  );
+});
+
+test('property: over many ticks with drifting load, no guest is ever sent back to a node it left within 24 h', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 3, max: 6 }), fc.integer({ min: 0, max: 60 }), (seed, nodes, cooldown) => {
+      const snap = generateSnapshot({ nodes, guests: nodes * 25, seed, hotShare: 0.3 });
+      for (const g of snap.guests) g.cpu *= 0.3;
+      recomputeNodes(snap);
+      const cfg = config({ automated_migrations: { rules: { cooldown_minutes: cooldown, max_migrations_per_run: 5 } }, distribution_balancing: { enabled: seed % 2 === 0 } });
+      let state = snap;
+      const hist: ReturnType<typeof migrated>[] = [];
+      let x = seed;
+      const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+      for (let tick = 0; tick < 40; tick++) {
+        const now = NOW + tick * 15 * 60_000;
+        for (const g of state.guests) if (g.status === 'running') g.cpu = Math.min(1, Math.max(0.001, g.cpu * (0.7 + rnd() * 0.6)));
+        const p = plan(state, cfg, history(hist.map((h) => ({ ...h }))), now);
+        for (const m of p.moves) {
+          const left = hist.filter((h) => h.vmid === m.vmid && h.source === m.target && now - Date.parse(h.finished_at!) < 24 * 3600_000);
+          assert.equal(left.length, 0, `tick ${tick}: vm ${m.vmid} back to ${m.target}`);
+          hist.push({ vmid: m.vmid, source: m.source, target: m.target, status: 'completed', started_at: new Date(now).toISOString(), finished_at: new Date(now + 60_000).toISOString() });
+        }
+        state = applyPlan(state, p);
+      }
+    }),
+    { numRuns: 25, seed: 42 },
   );
 });
