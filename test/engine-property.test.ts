@@ -213,3 +213,31 @@ test('property: over many ticks with drifting load, no guest is ever sent back t
     { numRuns: 25, seed: 42 },
   );
 });
+
+test('property: the simulator\'s running sums agree with a fresh computation after any sequence of moves', async () => {
+  const { Sim } = await import('../src/engine/state.js');
+  const { nodeLoad, overload, imbalanceFrom } = await import('../src/engine/score.js');
+  fc.assert(
+    fc.property(caseArb, fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 30 }), (c, picks) => {
+      const th = { cpu: 60, mem: 70, iowait: 30 };
+      const sim = new Sim(c.snap, th, { mem: 90, cpu: 85 }, new Set(c.cfg.automated_migrations.maintenance_nodes), true);
+      const targets = sim.nodes.filter((n) => n.balanced);
+      if (!targets.length || !sim.guests.length) return;
+      for (const [gi, ti] of picks) {
+        const sg = sim.guests[gi % sim.guests.length]!;
+        const t = targets[ti % targets.length]!;
+        if (sg.moved || sg.node === t.idx) continue;
+        const predicted = sim.imbalanceAfter(sg, t);
+        sim.apply(sg, t);
+        assert.ok(Math.abs(predicted - sim.imbalance()) < 1e-6, `${predicted} vs ${sim.imbalance()}`);
+      }
+      const loads = targets.map((n) => nodeLoad(sim.cpuPct(n), sim.memPct(n)));
+      const sum = loads.reduce((a, b) => a + b, 0);
+      const sq = loads.reduce((a, b) => a + b * b, 0);
+      const pen = targets.reduce((a, n) => a + overload(sim.cpuPct(n), sim.memPct(n), th), 0);
+      assert.ok(Math.abs(imbalanceFrom(targets.length, sum, sq, pen) - sim.imbalance()) < 1e-6);
+      for (const n of sim.nodes) assert.ok(n.cpuCores > -1e-6 && n.mem > -1e-3, `${n.name} below zero`);
+    }),
+    RUNS,
+  );
+});
