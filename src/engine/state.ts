@@ -34,8 +34,6 @@ export interface SimGuest {
   vmid: number;
   /** Current node index (changes when a move is applied). */
   node: number;
-  /** Original node index. */
-  origin: number;
   running: boolean;
   cpuCores: number;
   mem: number;
@@ -120,7 +118,6 @@ export class Sim {
         g,
         vmid: g.vmid,
         node: node.idx,
-        origin: node.idx,
         running,
         cpuCores: running ? g.cpu * g.maxcpu : 0,
         mem,
