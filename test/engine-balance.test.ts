@@ -263,3 +263,24 @@ test('distribution: honours tags, cooldown and the size limits (0 = no limit)', 
   const q = plan(snap, cfg, NO_HISTORY, NOW);
   assert.deepEqual(q.moves.map((m) => m.vmid), [150]);
 });
+
+// ---- cost and risk -----------------------------------------------------------------------
+
+test('risk: local disks travel and count; a running container costs a restart', () => {
+  const snap = cluster(
+    [node('pve1'), node('pve2'), node('pve3')],
+    [
+      guest(101, 'pve1', 8, { local: { disks_bytes: 50 * GiB, resources: [], not_allowed: {} } }),
+      guest(102, 'pve1', 8, { type: 'lxc', name: 'ct102' }),
+      guest(103, 'pve1', 8),
+      guest(104, 'pve1', 8, { template: true, status: 'stopped', cpu: 0, mem: 0 }),
+    ],
+  );
+  const p = plan(snap, config({ automated_migrations: { maintenance_nodes: ['pve1'], rules: { max_migrations_per_run: 5 } } }), NO_HISTORY, NOW);
+  const by = (id: number) => p.moves.find((m) => m.vmid === id)!;
+  assert.equal(by(101).score.gib_moved, 58);
+  assert.ok(by(101).score.risk > by(103).score.risk);
+  assert.ok(by(102).score.risk > by(103).score.risk);
+  assert.ok(by(101).confidence < by(103).confidence && by(102).confidence < by(103).confidence);
+  assert.equal(skipOf(p, 104)?.reason, REASON.template);
+});

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { plan, type Plan } from '../src/engine/index.js';
 import type { Config } from '../src/config/validate.js';
 import type { ClusterSnapshot } from '../src/generated/snapshot.js';
-import { generateSnapshot } from './helpers/generate.js';
+import { generateSnapshot, recomputeNodes } from './helpers/generate.js';
 import { applyPlan, config, history, migrated, NO_HISTORY, NOW } from './helpers/engine.js';
 
 interface Case {
@@ -122,6 +122,8 @@ test('property: never more moves than max_migrations_per_run; each guest moves a
       assert.equal(new Set(ids).size, ids.length);
       for (const s of p.skipped) assert.ok(!ids.includes(s.vmid));
       assert.equal(new Set(p.skipped.map((s) => s.vmid)).size, p.skipped.length);
+      // The simulation never drives a node below zero (saturated sources, averages vs current figures).
+      for (const n of p.summary.nodes_after) assert.ok(n.cpu_percent >= 0 && n.mem_percent >= 0, `${n.name} ${n.cpu_percent} ${n.mem_percent}`);
     }),
     RUNS,
   );
@@ -180,6 +182,61 @@ test('property: applying the plan and planning again proposes no move back', () 
         const back = p.moves.find((x) => x.vmid === m.vmid && x.source === m.target);
         assert.equal(back, undefined, `vm ${m.vmid} sent back to ${m.target}`);
       }
+    }),
+    RUNS,
+  );
+});
+
+test('property: over many ticks with drifting load, no guest is ever sent back to a node it left within 24 h', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 3, max: 6 }), fc.integer({ min: 0, max: 60 }), (seed, nodes, cooldown) => {
+      const snap = generateSnapshot({ nodes, guests: nodes * 25, seed, hotShare: 0.3 });
+      for (const g of snap.guests) g.cpu *= 0.3;
+      recomputeNodes(snap);
+      const cfg = config({ automated_migrations: { rules: { cooldown_minutes: cooldown, max_migrations_per_run: 5 } }, distribution_balancing: { enabled: seed % 2 === 0 } });
+      let state = snap;
+      const hist: ReturnType<typeof migrated>[] = [];
+      let x = seed;
+      const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+      for (let tick = 0; tick < 40; tick++) {
+        const now = NOW + tick * 15 * 60_000;
+        for (const g of state.guests) if (g.status === 'running') g.cpu = Math.min(1, Math.max(0.001, g.cpu * (0.7 + rnd() * 0.6)));
+        const p = plan(state, cfg, history(hist.map((h) => ({ ...h }))), now);
+        for (const m of p.moves) {
+          const left = hist.filter((h) => h.vmid === m.vmid && h.source === m.target && now - Date.parse(h.finished_at!) < 24 * 3600_000);
+          assert.equal(left.length, 0, `tick ${tick}: vm ${m.vmid} back to ${m.target}`);
+          hist.push({ vmid: m.vmid, source: m.source, target: m.target, status: 'completed', started_at: new Date(now).toISOString(), finished_at: new Date(now + 60_000).toISOString() });
+        }
+        state = applyPlan(state, p);
+      }
+    }),
+    { numRuns: 25, seed: 42 },
+  );
+});
+
+test('property: the simulator\'s running sums agree with a fresh computation after any sequence of moves', async () => {
+  const { Sim } = await import('../src/engine/state.js');
+  const { nodeLoad, overload, imbalanceFrom } = await import('../src/engine/score.js');
+  fc.assert(
+    fc.property(caseArb, fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 30 }), (c, picks) => {
+      const th = { cpu: 60, mem: 70, iowait: 30 };
+      const sim = new Sim(c.snap, th, { mem: 90, cpu: 85 }, new Set(c.cfg.automated_migrations.maintenance_nodes), true);
+      const targets = sim.nodes.filter((n) => n.balanced);
+      if (!targets.length || !sim.guests.length) return;
+      for (const [gi, ti] of picks) {
+        const sg = sim.guests[gi % sim.guests.length]!;
+        const t = targets[ti % targets.length]!;
+        if (sg.moved || sg.node === t.idx) continue;
+        const predicted = sim.imbalanceAfter(sg, t);
+        sim.apply(sg, t);
+        assert.ok(Math.abs(predicted - sim.imbalance()) < 1e-6, `${predicted} vs ${sim.imbalance()}`);
+      }
+      const loads = targets.map((n) => nodeLoad(sim.cpuPct(n), sim.memPct(n)));
+      const sum = loads.reduce((a, b) => a + b, 0);
+      const sq = loads.reduce((a, b) => a + b * b, 0);
+      const pen = targets.reduce((a, n) => a + overload(sim.cpuPct(n), sim.memPct(n), th), 0);
+      assert.ok(Math.abs(imbalanceFrom(targets.length, sum, sq, pen) - sim.imbalance()) < 1e-6);
+      for (const n of sim.nodes) assert.ok(n.cpuCores > -1e-6 && n.mem > -1e-3, `${n.name} below zero`);
     }),
     RUNS,
   );

@@ -111,6 +111,21 @@ test('gate: concurrency counts running migrations only; a free slot lets the pla
   assert.equal(p3.allowed, false);
 });
 
+test('gate: a window with start = end (a config error) never opens, and says why', () => {
+  const bad = { ...wednesday, start_time: '12:00', end_time: '12:00' };
+  const p = plan(hotCluster(), config({ automated_migrations: { schedule: { migration_windows: [bad] } } }), NO_HISTORY, NOW);
+  const g = p.gates.find((x) => x.name === 'migration_window')!;
+  assert.equal(g.passed, false);
+  assert.match(g.message, /start_time equals end_time/);
+  const q = plan(hotCluster(), config({ automated_migrations: { schedule: { blackout_windows: [{ ...bad, timezone: 'Nowhere/Land' }] } } }), NO_HISTORY, NOW);
+  assert.equal(q.gates.find((x) => x.name === 'blackout')!.passed, false, 'a blackout that cannot be evaluated blocks (safe side)');
+});
+
+test('gate: an invalid now is refused', () => {
+  assert.throws(() => plan(hotCluster(), config(), NO_HISTORY, new Date('nope')), TypeError);
+  assert.throws(() => plan(hotCluster(), config(), NO_HISTORY, NaN), TypeError);
+});
+
 test('gate: now may be a Date or epoch milliseconds', () => {
   const a = plan(hotCluster(), config(), NO_HISTORY, NOW);
   const b = plan(hotCluster(), config(), NO_HISTORY, new Date(NOW));

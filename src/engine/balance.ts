@@ -13,7 +13,7 @@
  */
 import { pct, type Planner } from './context.js';
 import { REASON } from './rules.js';
-import { imbalanceFrom, overload, gainFromImprovement, IMBALANCE_TARGET, IMBALANCE_TRIGGER, MIN_IMPROVEMENT, MOVE_OVERHEAD_GIB } from './score.js';
+import { confidence, GiB, headroom, risk, imbalanceFrom, overload, gainFromImprovement, IMBALANCE_TARGET, IMBALANCE_TRIGGER, MIN_IMPROVEMENT, MOVE_OVERHEAD_GIB } from './score.js';
 import type { SimGuest, SimNode } from './state.js';
 
 /** Load moves are taken from the most overloaded nodes first; at most this many are scanned per step. */
@@ -23,6 +23,8 @@ interface Candidate {
   sg: SimGuest;
   t: SimNode;
   improvement: number;
+  /** The guest's memory % + CPU % on its source. */
+  footprint: number;
   rank: number;
   rollback: boolean;
 }
@@ -41,115 +43,149 @@ export function balanceLoad(p: Planner): void {
   const sim = p.sim;
   const rejected = new Set<number>();
   const balanced = sim.nodes.filter((n) => n.balanced);
-  for (;;) {
+  outer: for (;;) {
     if (done(p)) return;
     const hot = balanced.filter((n) => sim.hotCpuMem(n));
     const mean = sim.meanLoad();
     const sources = (hot.length ? hot : balanced.filter((n) => sim.load(n) > mean))
       .map((n) => ({ n, over: overload(sim.cpuPct(n), sim.memPct(n), p.th), load: sim.load(n) }))
       .sort((a, b) => b.over - a.over || b.load - a.load || (a.n.name < b.n.name ? -1 : 1))
-      .slice(0, MAX_SOURCES)
       .map((x) => x.n);
-    const current = sim.imbalance();
-    const base = sim.sums();
-    const cands: Candidate[] = [];
-    const roomy = balanced.filter((t) => sim.hasRoom(t));
-    // Per-target figures for this step, so judging a pair is plain arithmetic.
-    const k = roomy.length;
-    const tCpu = new Float64Array(k);
-    const tMem = new Float64Array(k);
-    const tWorst = new Float64Array(k);
-    const tL0 = new Float64Array(k);
-    const tPen0 = new Float64Array(k);
-    const cpuPerCore = new Float64Array(k);
-    const memPerByte = new Float64Array(k);
-    for (let j = 0; j < k; j++) {
-      const t = roomy[j]!;
-      tCpu[j] = sim.cpuPct(t);
-      tMem[j] = sim.memPct(t);
-      tWorst[j] = sim.worstMemPct(t);
-      tL0[j] = (tCpu[j]! + tMem[j]!) / 2;
-      tPen0[j] = overload(tCpu[j]!, tMem[j]!, p.th);
-      cpuPerCore[j] = 100 / t.maxcpu;
-      memPerByte[j] = 100 / t.maxmem;
+    // The most overloaded sources first, MAX_SOURCES at a time; a batch where nothing can move
+    // (every candidate capped, rejected or under the margin) hands over to the next one.
+    for (let i = 0; i < sources.length; i += MAX_SOURCES) {
+      const cands = scan(p, sources.slice(i, i + MAX_SOURCES), balanced, rejected);
+      const outcome = walk(p, cands, rejected);
+      if (outcome === 'accepted') continue outer;
+      if (outcome === 'stop') return;
     }
-    const capMem = sim.caps.mem + 1e-9;
-    const capCpu = sim.caps.cpu + 1e-9;
-    const thCpu = p.th.cpu;
-    const thMem = p.th.mem;
-    for (const s of sources) {
-      const sLoad = sim.load(s);
-      const targets: number[] = [];
-      for (let j = 0; j < k; j++) if (roomy[j] !== s && tL0[j]! < sLoad) targets.push(j);
-      if (!targets.length) continue;
-      for (const sg of sim.guestsOn[s.idx]!) {
-        if (sg.moved || !sg.running || rejected.has(sg.vmid)) continue;
-        const r = p.rules(sg);
-        if (r) {
-          p.skip(sg, r, { kind: 'load' });
+    return;
+  }
+}
+
+/** Each movable guest on `sources` with its best target (ranked by improvement per GiB). */
+function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set<number>): Candidate[] {
+  const sim = p.sim;
+  const current = sim.imbalance();
+  const base = sim.sums();
+  const cands: Candidate[] = [];
+  const floor = p.minConfidence;
+  // A target too close to the thresholds cannot give any move the confidence floor: leave it out.
+  const roomy = balanced.filter((t) => sim.hasRoom(t) && confidence(1, headroom(sim.worstMemPct(t), sim.cpuPct(t), p.th), 0) >= floor);
+  // Per-target figures for this step, so judging a pair is plain arithmetic.
+  const k = roomy.length;
+  const tCpu = new Float64Array(k);
+  const tMem = new Float64Array(k);
+  const tWorst = new Float64Array(k);
+  const tL0 = new Float64Array(k);
+  const tPen0 = new Float64Array(k);
+  const cpuPerCore = new Float64Array(k);
+  const memPerByte = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    const t = roomy[j]!;
+    tCpu[j] = sim.cpuPct(t);
+    tMem[j] = sim.memPct(t);
+    tWorst[j] = sim.worstMemPct(t);
+    tL0[j] = (tCpu[j]! + tMem[j]!) / 2;
+    tPen0[j] = overload(tCpu[j]!, tMem[j]!, p.th);
+    cpuPerCore[j] = 100 / t.maxcpu;
+    memPerByte[j] = 100 / t.maxmem;
+  }
+  const capMem = sim.caps.mem + 1e-9;
+  const capCpu = sim.caps.cpu + 1e-9;
+  const thCpu = p.th.cpu;
+  const thMem = p.th.mem;
+  for (const s of sources) {
+    const sLoad = sim.load(s);
+    const targets: number[] = [];
+    for (let j = 0; j < k; j++) if (roomy[j] !== s && tL0[j]! < sLoad) targets.push(j);
+    if (!targets.length) continue;
+    for (const sg of sim.guestsOn[s.idx]!) {
+      if (sg.moved || !sg.running || rejected.has(sg.vmid)) continue;
+      const r = p.rules(sg);
+      if (r) {
+        p.skip(sg, r, { kind: 'load' });
+        continue;
+      }
+      const na = sg.g.local?.not_allowed;
+      const d = sim.sourceDelta(sg);
+      const sum0 = base.sum + d.sum;
+      const sq0 = base.sumSq + d.sq;
+      const pen0 = base.penalty + d.pen;
+      const cores = sg.cpuCores;
+      const mem = sg.mem;
+      const reserve = sg.reserve;
+      const footprint = (sg.memOut * 100) / s.maxmem + (sg.cpuOut * 100) / s.maxcpu;
+      const rsk = risk({ memGiB: sg.mem / GiB, localDiskGiB: sg.localDisk / GiB, containerRestart: sg.g.type === 'lxc' && sg.running });
+      let bestJ = -1;
+      let bestImp = 0;
+      let lowJ = -1;
+      let lowConf = -1;
+      for (const j of targets) {
+        const c1 = tCpu[j]! + cores * cpuPerCore[j]!;
+        if (c1 > capCpu) continue;
+        const worst1 = tWorst[j]! + reserve * memPerByte[j]!;
+        if (worst1 > capMem) continue;
+        const t = roomy[j]!;
+        if (na && na[t.name] !== undefined) continue;
+        if (sg.groups.length && sim.conflict(sg, t)) continue;
+        const m1 = tMem[j]! + mem * memPerByte[j]!;
+        const l1 = (c1 + m1) / 2;
+        const sum = sum0 + l1 - tL0[j]!;
+        const sq = sq0 + l1 * l1 - tL0[j]! * tL0[j]!;
+        const pen = pen0 + (c1 > thCpu ? c1 - thCpu : 0) + (m1 > thMem ? m1 - thMem : 0) - tPen0[j]!;
+        const improvement = current - imbalanceFrom(base.n, sum, sq, pen);
+        if (improvement < MIN_IMPROVEMENT) continue;
+        const conf = confidence(gainFromImprovement(improvement, footprint), headroom(worst1, c1, p.th), rsk);
+        if (conf < floor) {
+          if (conf > lowConf) {
+            lowConf = conf;
+            lowJ = j;
+          }
           continue;
         }
-        const na = sg.g.local?.not_allowed;
-        const d = sim.sourceDelta(sg);
-        const sum0 = base.sum + d.sum;
-        const sq0 = base.sumSq + d.sq;
-        const pen0 = base.penalty + d.pen;
-        const cores = sg.cpuCores;
-        const mem = sg.mem;
-        const reserve = sg.reserve;
-        let bestJ = -1;
-        let bestImp = 0;
-        for (const j of targets) {
-          const c1 = tCpu[j]! + cores * cpuPerCore[j]!;
-          if (c1 > capCpu) continue;
-          if (tWorst[j]! + reserve * memPerByte[j]! > capMem) continue;
-          const t = roomy[j]!;
-          if (na && na[t.name] !== undefined) continue;
-          if (sg.groups.length && sim.conflict(sg, t)) continue;
-          const m1 = tMem[j]! + mem * memPerByte[j]!;
-          const l1 = (c1 + m1) / 2;
-          const sum = sum0 + l1 - tL0[j]!;
-          const sq = sq0 + l1 * l1 - tL0[j]! * tL0[j]!;
-          const pen = pen0 + (c1 > thCpu ? c1 - thCpu : 0) + (m1 > thMem ? m1 - thMem : 0) - tPen0[j]!;
-          const improvement = current - imbalanceFrom(base.n, sum, sq, pen);
-          if (improvement < MIN_IMPROVEMENT) continue;
-          if (bestJ < 0 || improvement > bestImp + 1e-9 || (Math.abs(improvement - bestImp) <= 1e-9 && t.name < roomy[bestJ]!.name)) {
-            bestJ = j;
-            bestImp = improvement;
-          }
-        }
-        if (bestJ >= 0) {
-          const t = roomy[bestJ]!;
-          cands.push({ sg, t, improvement: bestImp, rank: bestImp / (sg.gib + MOVE_OVERHEAD_GIB), rollback: p.rollback(sg, t) });
+        if (bestJ < 0 || improvement > bestImp + 1e-9 || (Math.abs(improvement - bestImp) <= 1e-9 && t.name < roomy[bestJ]!.name)) {
+          bestJ = j;
+          bestImp = improvement;
         }
       }
+      if (bestJ >= 0) {
+        const t = roomy[bestJ]!;
+        cands.push({ sg, t, improvement: bestImp, footprint, rank: bestImp / (sg.gib + MOVE_OVERHEAD_GIB), rollback: p.rollback(sg, t) });
+      } else if (lowJ >= 0) {
+        // It could improve things, but no such move reaches the confidence floor.
+        p.belowConfidence(sg, 'load', roomy[lowJ]!, lowConf);
+        rejected.add(sg.vmid);
+      }
     }
-    if (!cands.length) return;
-    cands.sort((a, b) => b.rank - a.rank || a.sg.vmid - b.sg.vmid);
-    let accepted = false;
-    for (const c of cands) {
-      if (c.rollback) {
-        p.skip(c.sg, { reason: REASON.rollback, detail: `its best move is back to ${c.t.name}, which it left within 24 h` }, { kind: 'load', target: c.t.name });
-        p.notes.push(`rollback prevented: ${c.sg.g.name} (${c.sg.vmid}) would return to ${c.t.name}`);
-        rejected.add(c.sg.vmid);
-        continue;
-      }
-      const sc = p.score(c.sg, c.t, gainFromImprovement(c.improvement));
-      if (sc.confidence < p.minConfidence) {
-        p.belowConfidence(c.sg, 'load', c.t, sc.confidence);
-        rejected.add(c.sg.vmid);
-        continue;
-      }
-      if (p.budget <= 0) {
-        p.maxPerRun(c.sg, 'load', c.t, sc.confidence);
-        return;
-      }
-      p.commit(c.sg, c.t, 'load', sc, loadReason(p, c.sg, c.t));
-      accepted = true;
-      break;
-    }
-    if (!accepted) return;
   }
+  return cands;
+}
+
+/** Walks the ranked candidates: the first acceptable one is committed. */
+function walk(p: Planner, cands: Candidate[], rejected: Set<number>): 'accepted' | 'none' | 'stop' {
+  cands.sort((a, b) => b.rank - a.rank || a.sg.vmid - b.sg.vmid);
+  for (const c of cands) {
+    if (c.rollback) {
+      p.skip(c.sg, { reason: REASON.rollback, detail: `its best move is back to ${c.t.name}, which it left within 24 h` }, { kind: 'load', target: c.t.name });
+      p.notes.push(`rollback prevented: ${c.sg.g.name} (${c.sg.vmid}) would return to ${c.t.name}`);
+      rejected.add(c.sg.vmid);
+      continue;
+    }
+    const sc = p.score(c.sg, c.t, gainFromImprovement(c.improvement, c.footprint));
+    if (sc.confidence < p.minConfidence) {
+      p.belowConfidence(c.sg, 'load', c.t, sc.confidence);
+      rejected.add(c.sg.vmid);
+      continue;
+    }
+    if (p.budget <= 0) {
+      p.maxPerRun(c.sg, 'load', c.t, sc.confidence);
+      return 'stop';
+    }
+    p.commit(c.sg, c.t, 'load', sc, loadReason(p, c.sg, c.t));
+    return 'accepted';
+  }
+  return 'none';
 }
 
 /** "pve1 is at 91 % memory (threshold 70 %); pve3 has room: 48 % → 56 %" (call before applying). */

@@ -89,8 +89,8 @@ export class Planner {
       gib_moved: r2(sg.gib),
       target_mem_percent_after: r2(memAfter),
       target_cpu_percent_after: r2(cpuAfter),
-      source_mem_percent_after: r2(sim.memPct(s, -sg.mem)),
-      source_cpu_percent_after: r2(sim.cpuPct(s, -sg.cpuCores)),
+      source_mem_percent_after: r2(sim.memPct(s, -sg.memOut)),
+      source_cpu_percent_after: r2(sim.cpuPct(s, -sg.cpuOut)),
       confidence: confidence(gain, room, rsk),
     };
   }

@@ -26,8 +26,11 @@ export { REASON } from './rules.js';
 export { windowOpen, checkSchedule } from './windows.js';
 export { IMBALANCE_TARGET, IMBALANCE_TRIGGER, MIN_IMPROVEMENT } from './score.js';
 
+/** `now` as epoch milliseconds; throws a TypeError for an invalid Date or a non-finite number. */
 export function toMillis(now: Now): number {
-  return typeof now === 'number' ? now : now.getTime();
+  const ms = typeof now === 'number' ? now : now.getTime();
+  if (!Number.isFinite(ms)) throw new TypeError(`plan: now must be a valid Date or epoch milliseconds, got ${String(now)}`);
+  return ms;
 }
 
 function nodeLoads(sim: Sim): NodeLoad[] {

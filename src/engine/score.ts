@@ -72,8 +72,14 @@ export function headroom(memAfterPct: number, cpuAfterPct: number, th: Threshold
   return clamp01(room / HEADROOM_FULL_POINTS);
 }
 
-export function gainFromImprovement(improvement: number): number {
-  return clamp01(improvement / GAIN_FULL_POINTS);
+/**
+ * 0..1 gain of a load move: its improvement over GAIN_FULL_POINTS, or over the guest's footprint on
+ * its source (its memory % + CPU % there) when that is smaller, so that a small guest doing all a
+ * guest of its size can do is not judged by what only a big one could achieve. MIN_IMPROVEMENT
+ * still keeps moves that barely matter out.
+ */
+export function gainFromImprovement(improvement: number, footprint: number = GAIN_FULL_POINTS): number {
+  return clamp01(improvement / Math.max(MIN_IMPROVEMENT, Math.min(GAIN_FULL_POINTS, footprint)));
 }
 
 /** confidence = round(100 × (0.40·gain + 0.30·headroom + 0.30·(1 − risk))), 0..100. */

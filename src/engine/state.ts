@@ -34,11 +34,16 @@ export interface SimGuest {
   vmid: number;
   /** Current node index (changes when a move is applied). */
   node: number;
-  /** Original node index. */
-  origin: number;
   running: boolean;
   cpuCores: number;
   mem: number;
+  /**
+   * What leaving takes off the source: cpuCores and mem scaled down when the guests' own figures add
+   * up to more than the node reports (a saturated node, or hour averages against current guest
+   * figures), so a source never goes below zero. A target always receives the full figures.
+   */
+  cpuOut: number;
+  memOut: number;
   /** Memory the target must be able to hold in the worst case: configured memory of a running guest. */
   reserve: number;
   /** Local disk bytes (from the precondition data when present). */
@@ -113,10 +118,11 @@ export class Sim {
         g,
         vmid: g.vmid,
         node: node.idx,
-        origin: node.idx,
         running,
         cpuCores: running ? g.cpu * g.maxcpu : 0,
         mem,
+        cpuOut: 0,
+        memOut: 0,
         reserve: running ? Math.max(g.maxmem, g.mem) : 0,
         localDisk,
         gib: (mem + localDisk) / GiB,
@@ -127,6 +133,20 @@ export class Sim {
       this.guestsOn[node.idx]!.push(sg);
       if (g.status === 'running') node.running++;
       for (const grp of sg.groups) this.bumpGroup(grp, node.idx, 1);
+    }
+    for (const nd of this.nodes) {
+      let cores = 0;
+      let mem = 0;
+      for (const sg of this.guestsOn[nd.idx]!) {
+        cores += sg.cpuCores;
+        mem += sg.mem;
+      }
+      const fc = cores > nd.cpuCores ? Math.max(0, nd.cpuCores) / cores : 1;
+      const fm = mem > nd.mem ? Math.max(0, nd.mem) / mem : 1;
+      for (const sg of this.guestsOn[nd.idx]!) {
+        sg.cpuOut = sg.cpuCores * fc;
+        sg.memOut = sg.mem * fm;
+      }
     }
     for (const nd of this.nodes) {
       if (!nd.balanced) continue;
@@ -184,8 +204,8 @@ export class Sim {
     const s = this.nodes[sg.node]!;
     if (!s.balanced) return { sum: 0, sq: 0, pen: 0 };
     const l0 = this.load(s);
-    const cpu1 = this.cpuPct(s, -sg.cpuCores);
-    const mem1 = this.memPct(s, -sg.mem);
+    const cpu1 = this.cpuPct(s, -sg.cpuOut);
+    const mem1 = this.memPct(s, -sg.memOut);
     const l1 = nodeLoad(cpu1, mem1);
     return { sum: l1 - l0, sq: l1 * l1 - l0 * l0, pen: overload(cpu1, mem1, this.th) - overload(this.cpuPct(s), this.memPct(s), this.th) };
   }
@@ -230,7 +250,7 @@ export class Sim {
 
   apply(sg: SimGuest, t: SimNode): void {
     const s = this.nodes[sg.node]!;
-    this.shift(s, -sg.cpuCores, -sg.mem, -sg.mem);
+    this.shift(s, -sg.cpuOut, -sg.memOut, -sg.memOut);
     this.shift(t, sg.cpuCores, sg.mem, sg.reserve);
     if (sg.g.status === 'running') {
       s.running--;

@@ -77,7 +77,7 @@ export interface ScoreBreakdown {
   imbalance_after: number;
   /** imbalance_before − imbalance_after (points). */
   improvement: number;
-  /** 0..1: how much the move achieves (load: improvement / 1 point, capped; other kinds: 1 when it fixes what it is for). */
+  /** 0..1: how much the move achieves (load: improvement / min(1 point, the guest's memory % + CPU % on its source), capped; other kinds: 1, the move fixes what it is for). */
   gain: number;
   /** 0..1: room left on the target after the move, below the hot thresholds (20 points = 1). */
   headroom: number;
