@@ -2,7 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { log } from '../log/logger.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../util/errors.js';
 import { packageVersion } from '../util/resources.js';
+import { activityCommand } from './activity-cmd.js';
 import { configCommand } from './config-cmd.js';
+import { historyCommand } from './history-cmd.js';
+import { statsCommand } from './stats-cmd.js';
 
 export function buildProgram(): Command {
   const program = new Command('proxbalance')
@@ -11,6 +14,9 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
   program.addCommand(configCommand());
+  program.addCommand(historyCommand());
+  program.addCommand(statsCommand());
+  program.addCommand(activityCommand());
   return program;
 }
 
