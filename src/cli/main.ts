@@ -5,7 +5,9 @@ import { packageVersion } from '../util/resources.js';
 import { activityCommand } from './activity-cmd.js';
 import { configCommand } from './config-cmd.js';
 import { historyCommand } from './history-cmd.js';
+import { logsCommand } from './logs-cmd.js';
 import { statsCommand } from './stats-cmd.js';
+import { statusCommand } from './status-cmd.js';
 
 export function buildProgram(): Command {
   const program = new Command('proxbalance')
@@ -14,9 +16,11 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
   program.addCommand(configCommand());
+  program.addCommand(statusCommand());
   program.addCommand(historyCommand());
   program.addCommand(statsCommand());
   program.addCommand(activityCommand());
+  program.addCommand(logsCommand());
   return program;
 }
 

@@ -64,10 +64,10 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${Math.floor(s / 86400)}d ${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
 }
 
-/** An ISO time shown in the display zone: `2026-11-25 10:00:05 UTC`. */
+/** An ISO time shown in a zone, named: `2026-11-25 10:00:05 UTC`, `… 22:00:00 Europe/Berlin`. */
 export function formatTime(iso: string | number | Date, zone: string): string {
   const dt = typeof iso === 'string' ? DateTime.fromISO(iso) : DateTime.fromJSDate(new Date(iso));
-  return dt.setZone(zone).toFormat('yyyy-MM-dd HH:mm:ss ZZZZ');
+  return dt.setZone(zone).toFormat('yyyy-MM-dd HH:mm:ss z');
 }
 
 /** `5m 00s ago` / `in 2h 07m`. */

@@ -121,3 +121,13 @@ export function tickActivity(records: readonly HistoryRecord[], f: Pick<HistoryF
   }
   return out;
 }
+
+/**
+ * When the next scheduled tick will evaluate: the last scheduled tick's start plus the interval
+ * (`run --scheduled` skips quietly before that). Null when no scheduled tick is recorded: the
+ * next timer firing runs one. Ticks dated after `now` are ignored.
+ */
+export function nextScheduledCheck(records: readonly HistoryRecord[], intervalMinutes: number, now: Date): { last: RunRecord; dueMs: number } | null {
+  const last = lastRun(records, (r) => r.trigger === 'scheduled' && Date.parse(r.started_at) <= now.getTime());
+  return last ? { last, dueMs: Date.parse(last.started_at) + intervalMinutes * 60_000 } : null;
+}
