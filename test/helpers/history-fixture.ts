@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HistoryRecord, MigrationRecord, RunRecord } from '../../src/history/store.js';
 
@@ -81,6 +81,7 @@ export function fixtureRecords(): HistoryRecord[] {
 
 /** Writes the fixture history (garbage at line 3, torn last line) and a config naming it. */
 export function writeFixture(dir: string, opts: { records?: HistoryRecord[]; config?: Record<string, unknown>; damaged?: boolean } = {}): { history: string; config: string } {
+  mkdirSync(dir, { recursive: true });
   const history = join(dir, 'history.jsonl');
   const lines = (opts.records ?? fixtureRecords()).map((r) => JSON.stringify(r));
   if (opts.damaged !== false) {
