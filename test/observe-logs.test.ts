@@ -59,6 +59,13 @@ test('logs: runs journalctl on the service unit and filters to the guest asked f
   assert.equal(all.stdout.split('\n').length, 6);
   assert.equal(one.code, 0, one.stderr);
   assert.equal(one.stdout, 'VM 120: 2.0 GiB of 12.6 GiB, 1.1 GiB/s, elapsed 0:45\nCT 120 skip: Cooldown active\n');
+  const jbin = fakePath('fake-json-bin', `echo '{"MESSAGE":"VM 120: completed","PRIORITY":"6","ARGS":"'"$*"'"}'\necho '{"MESSAGE":"VM 121: completed","PRIORITY":"6"}'`);
+  const json = await runCli(['logs', '--json', '--vmid', '120'], { env: { PATH: jbin } });
+  assert.equal(json.code, 0, json.stderr);
+  const entries = json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+  assert.equal(entries.length, 1);
+  assert.equal(entries[0].MESSAGE, 'VM 120: completed');
+  assert.match(entries[0].ARGS, /-o json/);
   const bad = await runCli(['logs', '-n', 'all'], { env: { PATH: bin } });
   assert.equal(bad.code, 2);
 });

@@ -25,7 +25,7 @@ function unitInstalled(): boolean {
  * the guest (`VM 120` / `CT 120`), like the guide's `journalctl … | grep "VM 120"`: -n counts the
  * journal lines read before filtering.
  */
-function runJournalctl(args: string[], filter: RegExp | null): Promise<{ code: number; printed: number }> {
+function runJournalctl(args: string[], filter: RegExp | null, json: boolean): Promise<{ code: number; printed: number }> {
   return new Promise((resolve, reject) => {
     let printed = 0;
     const child = spawn('journalctl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -33,7 +33,7 @@ function runJournalctl(args: string[], filter: RegExp | null): Promise<{ code: n
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
     lines.on('line', (line) => {
-      if (filter && !filter.test(line)) return;
+      if (filter && !filter.test(json ? messageOf(line) : line)) return;
       printed++;
       process.stdout.write(`${line}\n`);
     });
@@ -65,23 +65,36 @@ function runJournalctl(args: string[], filter: RegExp | null): Promise<{ code: n
   });
 }
 
+/** The MESSAGE of a `journalctl -o json` line (a string, or bytes when not valid UTF-8). */
+function messageOf(line: string): string {
+  try {
+    const m = (JSON.parse(line) as { MESSAGE?: unknown }).MESSAGE;
+    if (typeof m === 'string') return m;
+    if (Array.isArray(m)) return Buffer.from(m as number[]).toString('utf8');
+  } catch {
+    /* not JSON: match the whole line */
+  }
+  return line;
+}
+
 export function logsCommand(): Command {
   return withCommon(new Command('logs'))
     .description(`the service's log: journalctl -u ${SERVICE_UNIT} (last 500 lines unless told)`)
     .option('-n, --lines <N>', `journal lines to read (default ${DEFAULT_LINES})`)
     .option('-f, --follow', 'keep printing new lines until interrupted')
     .option('--vmid <id>', 'only lines about this guest (VM 120 / CT 120)')
-    .action(async (opts: CommonOptions & { lines?: string; follow?: boolean; vmid?: string }) => {
+    .option('--json', "journald's JSON, one entry a line (journalctl -o json): time, priority, message")
+    .action(async (opts: CommonOptions & { lines?: string; follow?: boolean; vmid?: string; json?: boolean }) => {
       setupLogging(opts);
       const n = opts.lines !== undefined ? positiveInt('--lines', opts.lines) : DEFAULT_LINES;
       const filter = opts.vmid !== undefined ? guestPattern(vmidArg(opts.vmid)) : null;
       const installed = unitInstalled();
-      const args = ['-u', SERVICE_UNIT, '-n', String(n), '-o', 'cat', '--no-pager', '-q', ...(opts.follow ? ['-f'] : [])];
+      const args = ['-u', SERVICE_UNIT, '-n', String(n), '-o', opts.json ? 'json' : 'cat', '--no-pager', '-q', ...(opts.follow ? ['-f'] : [])];
       try {
         if (opts.follow && !installed) {
           throw new LogsError(`${SERVICE_UNIT} is not installed on this machine (no unit file in ${UNIT_DIRS.join(', ')}): nothing to follow. See deploy/ for the install steps.`);
         }
-        const { printed } = await runJournalctl(args, filter);
+        const { printed } = await runJournalctl(args, filter, Boolean(opts.json));
         if (printed === 0 && !opts.follow) {
           if (!installed) {
             throw new LogsError(`${SERVICE_UNIT} is not installed on this machine (no unit file in ${UNIT_DIRS.join(', ')}) and its journal is empty. See deploy/ for the install steps.`);
