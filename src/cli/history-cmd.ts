@@ -66,7 +66,7 @@ export function statusText(status: string): string {
     case 'partial':
       return c.yellow(status);
     case 'started':
-      return c.cyan('running?');
+      return c.cyan('started');
     case 'dry-run':
       return c.dim('dry run (not executed)');
     default:
