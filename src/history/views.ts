@@ -9,7 +9,16 @@ export function foldMigrations(records: readonly HistoryRecord[]): MigrationStat
   for (const r of records) {
     if (r.type !== 'migration') continue;
     const prev = byId.get(r.migration_id);
-    byId.set(r.migration_id, prev ? { ...prev, ...r, first_at: prev.first_at } : { ...r, first_at: r.at });
+    // The state is our own copy, so it is updated in place: spreading a new object for every
+    // record cost stats a quarter of a second on 100,000 records (docs/benchmarks.md).
+    if (prev) {
+      const first = prev.first_at;
+      Object.assign(prev, r).first_at = first;
+    } else {
+      const state = Object.assign({}, r) as MigrationState;
+      state.first_at = r.at;
+      byId.set(r.migration_id, state);
+    }
   }
   return [...byId.values()];
 }
