@@ -1,9 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { runCli, tempDir } from './helpers/cli.js';
-import { AWKWARD_NAME, AWKWARD_REASON, NOW, writeFixture } from './helpers/history-fixture.js';
+import { BIN, runCli, tempDir } from './helpers/cli.js';
+import { AWKWARD_NAME, AWKWARD_REASON, NOW, mig, writeFixture } from './helpers/history-fixture.js';
 import { CSV_COLUMNS } from '../src/cli/history-cmd.js';
 
 let dir: string;
@@ -184,6 +185,24 @@ test('history on an empty or missing history file says so', async () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^No migrations recorded yet in .*history\.jsonl\.$/m);
     assert.equal(r.stderr, '');
+  } finally {
+    c2();
+  }
+});
+
+test('history --csv | head: a reader that goes away ends the command quietly, exit 0', async () => {
+  const { dir: d2, cleanup: c2 } = tempDir();
+  try {
+    const records = Array.from({ length: 3000 }, (_, i) =>
+      mig({ migration_id: `b${i}`, vmid: 1000 + i, at: '2026-11-25T10:00:00.000Z', started_at: '2026-11-25T10:00:00.000Z', status: 'completed', reason: 'x'.repeat(100) }));
+    const { config: cfg } = writeFixture(d2, { records, damaged: false });
+    const child = spawn(process.execPath, [BIN, 'history', '--csv', '--config', cfg], { env: { ...process.env, PROXBALANCE_NOW: NOW }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE/);
   } finally {
     c2();
   }
