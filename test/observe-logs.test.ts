@@ -2,7 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir } from './helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, runCli, tempDir } from './helpers/cli.js';
 import { NOW, writeFixture } from './helpers/history-fixture.js';
 import { colorWanted } from '../src/cli/style.js';
 import { guestLabel, guestPattern, guestRef } from '../src/util/guest.js';
@@ -141,4 +142,24 @@ test('colour: only on a terminal, never with NO_COLOR or TERM=dumb', () => {
   assert.equal(colorWanted({ isTTY: true }, { NO_COLOR: '1' }), false);
   assert.equal(colorWanted({ isTTY: true }, { NO_COLOR: '' }), true, 'an empty NO_COLOR is unset (no-color.org)');
   assert.equal(colorWanted({ isTTY: true }, { TERM: 'dumb' }), false);
+});
+
+test('colour on a real terminal, none with NO_COLOR (through script(1) when the machine has it)', async (t) => {
+  const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });
+  if (probe.error) return t.skip('script(1) not installed');
+  const run = (noColor: boolean) => {
+    const env: Record<string, string | undefined> = { ...process.env, PROXBALANCE_NOW: NOW, TERM: 'xterm' };
+    delete env.NO_COLOR;
+    delete env.FORCE_COLOR;
+    if (noColor) env.NO_COLOR = '1';
+    const cmd = [process.execPath, BIN, 'history', '--last', '1', '--config', config].map((a) => `'${a}'`).join(' ');
+    return spawnSync('script', ['-qec', cmd, '/dev/null'], { env, encoding: 'utf8' });
+  };
+  const tty = run(false);
+  assert.equal(tty.status, 0, tty.stderr);
+  assert.match(tty.stdout, /\x1b\[1mTIME/, 'bold header on a terminal');
+  const plain = run(true);
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.match(plain.stdout, /TIME/);
+  assert.doesNotMatch(plain.stdout, /\x1b\[/);
 });
