@@ -41,7 +41,19 @@ export function loadFromOptions(opts: CommonOptions): LoadedConfig {
   return loaded;
 }
 
-/** Writes command output to stdout. */
+let pipeWatched = false;
+
+/**
+ * Writes command output to stdout. When the reader goes away (`proxbalance history --csv | head`)
+ * the command ends quietly instead of dying on EPIPE with a stack trace.
+ */
 export function out(text: string): void {
+  if (!pipeWatched) {
+    pipeWatched = true;
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }

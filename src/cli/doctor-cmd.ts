@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import chalk, { Chalk } from 'chalk';
+import { paint } from './style.js';
 import { runDoctor } from '../doctor/doctor.js';
 import { loadFromOptions, out, withCommon, type CommonOptions } from './common.js';
 
@@ -13,7 +13,7 @@ export function doctorCommand(): Command {
       const failed = checks.some((c) => c.status === 'fail');
       if (opts.json) out(JSON.stringify({ ok: !failed, checks }, null, 2));
       else {
-        const c = process.stdout.isTTY && !process.env.NO_COLOR ? chalk : new Chalk({ level: 0 });
+        const c = paint();
         const mark = { pass: c.green('pass'), warn: c.yellow('warn'), fail: c.red('FAIL') };
         out(checks.map((k) => `${mark[k.status]}  ${k.name.padEnd(22)} ${k.message}${k.fix ? `\n      fix: ${k.fix}` : ''}`).join('\n'));
         out(failed ? 'some checks failed' : 'all checks passed');

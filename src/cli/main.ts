@@ -2,11 +2,16 @@ import { Command, CommanderError } from 'commander';
 import { log } from '../log/logger.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../util/errors.js';
 import { packageVersion } from '../util/resources.js';
+import { activityCommand } from './activity-cmd.js';
 import { configCommand } from './config-cmd.js';
 import { snapshotCommand } from './snapshot-cmd.js';
 import { runCommand } from './run-cmd.js';
 import { resumeCommand } from './resume-cmd.js';
 import { doctorCommand } from './doctor-cmd.js';
+import { historyCommand } from './history-cmd.js';
+import { logsCommand } from './logs-cmd.js';
+import { statsCommand } from './stats-cmd.js';
+import { statusCommand } from './status-cmd.js';
 
 export function buildProgram(): Command {
   const program = new Command('proxbalance')
@@ -19,6 +24,11 @@ export function buildProgram(): Command {
   program.addCommand(configCommand());
   program.addCommand(doctorCommand());
   program.addCommand(snapshotCommand());
+  program.addCommand(statusCommand());
+  program.addCommand(historyCommand());
+  program.addCommand(statsCommand());
+  program.addCommand(activityCommand());
+  program.addCommand(logsCommand());
   return program;
 }
 

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
-import chalk, { Chalk } from 'chalk';
 import { runTick, type TickResult } from '../executor/tick.js';
-import { guestLabel } from '../executor/execute.js';
+import { guestRef } from '../util/guest.js';
+import { cliNow } from './clock.js';
+import { paint } from './style.js';
 import { log, registerSecret } from '../log/logger.js';
 import { resolveTokenSecret } from '../config/load.js';
 import { loadFromOptions, out, withCommon, type CommonOptions } from './common.js';
@@ -12,22 +13,16 @@ interface RunOptions extends CommonOptions {
   json?: boolean;
 }
 
-/** Testing aids: PROXBALANCE_NOW fixes the clock; PROXBALANCE_POLL_MS speeds up task polling. */
-function clockFromEnv(): (() => Date) | undefined {
-  const fixed = process.env.PROXBALANCE_NOW;
-  if (!fixed) return undefined;
-  const base = Date.parse(fixed);
-  if (Number.isNaN(base)) return undefined;
+/** A clock that starts at PROXBALANCE_NOW (a testing aid, see clock.ts) and then runs. */
+function runningClock(): (() => Date) | undefined {
+  if (!process.env.PROXBALANCE_NOW) return undefined;
+  const base = cliNow().getTime();
   const started = Date.now();
   return () => new Date(base + (Date.now() - started));
 }
 
-function useColor(): boolean {
-  return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-}
-
 export function formatTick(r: TickResult, dryRun: boolean): string {
-  const c = useColor() ? chalk : new Chalk({ level: 0 });
+  const c = paint();
   const lines: string[] = [];
   const run = r.run;
   if (!run) return '';
@@ -42,7 +37,7 @@ export function formatTick(r: TickResult, dryRun: boolean): string {
     plan.moves.forEach((m, i) => {
       const res = r.results.find((x) => x.move.vmid === m.vmid);
       const status = dryRun ? c.cyan('Dry run') : res ? (res.status === 'completed' ? c.green(res.status) : res.status === 'skipped' ? c.yellow(`skipped: ${res.detail}`) : c.red(`${res.status}${res.detail ? `: ${res.detail}` : ''}`)) : '';
-      lines.push(`  ${i + 1}. ${guestLabel(m.type, m.vmid)} ${m.name}  ${m.source} → ${m.target}  ${m.kind}, confidence ${m.confidence}  ${status}`);
+      lines.push(`  ${i + 1}. ${guestRef(m.vmid, m.type)} ${m.name}  ${m.source} → ${m.target}  ${m.kind}, confidence ${m.confidence}  ${status}`);
       lines.push(`     ${m.reason}`);
       const b = m.score;
       lines.push(c.gray(`     score: imbalance ${b.imbalance_before} → ${b.imbalance_after}, gain ${b.gain}, headroom ${b.headroom}, risk ${b.risk}, ${b.gib_moved} GiB; target after: mem ${b.target_mem_percent_after} %, cpu ${b.target_cpu_percent_after} %`));
@@ -52,7 +47,7 @@ export function formatTick(r: TickResult, dryRun: boolean): string {
       const types = new Map((r.snapshot?.guests ?? []).map((g) => [g.vmid, g.type] as const));
       for (const sk of plan.skipped) {
         const list = byReason.get(sk.reason) ?? [];
-        list.push(`${guestLabel(types.get(sk.vmid) ?? 'qemu', sk.vmid)}${sk.detail ? ` (${sk.detail})` : ''}`);
+        list.push(`${guestRef(sk.vmid, types.get(sk.vmid) ?? 'qemu')}${sk.detail ? ` (${sk.detail})` : ''}`);
         byReason.set(sk.reason, list);
       }
       lines.push('', c.bold(`Not moved: ${plan.skipped.length} guest(s)`));
@@ -87,7 +82,7 @@ export function runCommand(): Command {
       process.on('SIGINT', onSignal);
       try {
         const pollMs = Number(process.env.PROXBALANCE_POLL_MS) || undefined;
-        const now = clockFromEnv();
+        const now = runningClock();
         const result = await runTick(loaded, {
           dryRunFlag: Boolean(opts.dryRun), scheduled: Boolean(opts.scheduled), stopping: () => stop,
           ...(now ? { now } : {}), ...(pollMs ? { pollMs, progressMs: pollMs * 5 } : {}),

@@ -4,6 +4,7 @@ import type { Config } from '../config/load.js';
 import type { MigrationRecord } from '../history/store.js';
 import type { GuestType, MigratePrecondition } from '../pve/types.js';
 import { PveMigrationUnknownError } from '../pve/errors.js';
+import { guestRef } from '../util/guest.js';
 import { formatBytes, formatElapsed, LogFollower, progressText, stoppedOutcome, type TaskOutcome } from './follow.js';
 import { migratingVmids, type ExecutorPort } from './port.js';
 
@@ -49,10 +50,6 @@ export interface ExecOptions {
   progressMs?: number;
 }
 
-/** `VM 120` / `CT 121`: how every log line names a guest (the guide greps for it). */
-export function guestLabel(type: GuestType, vmid: number): string {
-  return `${type === 'lxc' ? 'CT' : 'VM'} ${vmid}`;
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -74,7 +71,7 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
   let failed = false;
 
   const skip = (move: MoveToExecute, detail: string) => {
-    log.info(`${guestLabel(move.type, move.vmid)} (${move.name}): not migrated: ${detail}`);
+    log.info(`${guestRef(move.vmid, move.type)} (${move.name}): not migrated: ${detail}`);
     results.push({ move, status: 'skipped', migrationId: null, upid: null, detail });
   };
 
@@ -102,7 +99,7 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
 
     // Duplicate prevention against overlapping runs and people: fresh look at the guest.
     if (busyVmids.has(move.vmid)) { skip(move, 'Already has active migration'); continue; }
-    const label = guestLabel(move.type, move.vmid);
+    const label = guestRef(move.vmid, move.type);
     let current;
     try {
       current = await opts.port.guestCurrent(move.type, move.source, move.vmid);
@@ -181,7 +178,7 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
 type RecordBase = Omit<MigrationRecord, 'at' | 'status' | 'upid'>;
 
 async function follow(move: MoveToExecute, base: RecordBase, firstUpid: string, startedAt: Date, opts: ExecOptions, pollMs: number, now: () => Date): Promise<ExecResult> {
-  const label = guestLabel(move.type, move.vmid);
+  const label = guestRef(move.vmid, move.type);
   const timeoutMs = opts.config.automated_migrations.rules.migration_timeout_minutes * 60_000;
   const progressMs = opts.progressMs ?? 10_000;
   let upid = firstUpid;

@@ -2,7 +2,7 @@ import { log } from '../log/logger.js';
 import type { MigrationRecord } from '../history/store.js';
 import type { MigrationState } from '../history/views.js';
 import { LogFollower, stoppedOutcome } from './follow.js';
-import { guestLabel } from './execute.js';
+import { guestRef } from '../util/guest.js';
 import type { ExecutorPort } from './port.js';
 
 export interface ReconcileResult {
@@ -23,7 +23,7 @@ export interface ReconcileResult {
 export async function reconcile(port: ExecutorPort, unfinished: readonly MigrationState[], runId: string, record: (r: MigrationRecord) => void, now: () => Date = () => new Date()): Promise<ReconcileResult> {
   const result: ReconcileResult = { settled: [], running: [], unknown: [] };
   for (const m of unfinished) {
-    const label = guestLabel(m.guest_type, m.vmid);
+    const label = guestRef(m.vmid, m.guest_type);
     let upid = m.upid!;
     try {
       let st = await port.taskStatus(upid);

@@ -12,7 +12,8 @@ import { REASON } from '../engine/rules.js';
 import { evaluateGates } from '../engine/gates.js';
 import type { ClusterSnapshot } from '../generated/snapshot.js';
 import type { MigratePrecondition } from '../pve/types.js';
-import { executeMoves, guestLabel, type ExecResult } from './execute.js';
+import { executeMoves, type ExecResult } from './execute.js';
+import { guestRef } from '../util/guest.js';
 import { reconcile } from './reconcile.js';
 
 export interface TickOptions {
@@ -187,7 +188,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
         try {
           pre = await getClient().migratePrecondition({ vmid: m.vmid, type: m.type, node: m.source }, m.target);
         } catch (e) {
-          log.warn(`${guestLabel(m.type, m.vmid)}: migrate precondition check failed (${(e as Error).message}); the executor checks again before moving`);
+          log.warn(`${guestRef(m.vmid, m.type)}: migrate precondition check failed (${(e as Error).message}); the executor checks again before moving`);
           continue;
         }
         verified.set(m.vmid, pre);
@@ -211,7 +212,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     const guestType = new Map(snapshot.guests.map((g) => [g.vmid, g.type] as const));
     const skipDecisions: DecisionRecord[] = plan.skipped.map((s) => {
       const t = guestType.get(s.vmid) ?? 'qemu';
-      log.info(`${guestLabel(t, s.vmid)} (${s.name}): skipped: ${s.reason}${s.detail ? ` (${s.detail})` : ''}`);
+      log.info(`${guestRef(s.vmid, t)} (${s.name}): skipped: ${s.reason}${s.detail ? ` (${s.detail})` : ''}`);
       return {
         vmid: s.vmid, name: s.name, guest_type: t, action: 'skip', reason: s.detail ? `${s.reason} (${s.detail})` : s.reason,
         source: s.node, ...(s.target ? { target: s.target } : {}), ...(s.kind ? { kind: s.kind } : {}), ...(s.confidence !== undefined ? { confidence: s.confidence } : {}),
@@ -233,7 +234,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
 
     if (dryRun) {
       const moveDecisions: DecisionRecord[] = plan.moves.map((m) => {
-        log.info(`${guestLabel(m.type, m.vmid)} (${m.name}): would migrate ${m.source} → ${m.target} (${m.kind}, confidence ${m.confidence}): ${m.reason}: Dry run`);
+        log.info(`${guestRef(m.vmid, m.type)} (${m.name}): would migrate ${m.source} → ${m.target} (${m.kind}, confidence ${m.confidence}): ${m.reason}: Dry run`);
         const at = now().toISOString();
         append({
           v: 1, type: 'migration', at, run_id: runId, migration_id: `${runId}-${m.vmid}`, vmid: m.vmid, name: m.name, guest_type: m.type,

@@ -1,6 +1,5 @@
 import { closeSync, createReadStream, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { loadSchema } from '../util/resources.js';
 import type { HistoryRecord } from '../generated/history.js';
@@ -103,29 +102,43 @@ export async function readHistory(path: string): Promise<ReadResult> {
     throw e;
   }
   let pendingTorn: { line: number; reason: string } | null = null;
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
-  for await (const line of rl) {
+  const take = (raw: string) => {
     lineNo++;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (pendingTorn) {
       warnings.push(`${path} line ${pendingTorn.line}: skipped, ${pendingTorn.reason}`);
       pendingTorn = null;
     }
-    if (line.trim() === '') continue;
+    if (line.trim() === '') return;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
       pendingTorn = { line: lineNo, reason: 'not valid JSON' };
-      continue;
+      return;
     }
     const problem = recordProblem(value);
     if (problem) {
       warnings.push(`${path} line ${lineNo}: skipped, ${problem}`);
-      continue;
+      return;
     }
     records.push(value as HistoryRecord);
+  };
+  // Split on newlines by hand: node:readline costs about as much as parsing the JSON
+  // (benchmark in docs/benchmarks.md). The decoder of the stream keeps UTF-8 characters whole.
+  let rest = '';
+  for await (const chunk of stream as AsyncIterable<string>) {
+    const text = rest + chunk;
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      take(text.slice(from, nl));
+      from = nl + 1;
+    }
+    rest = text.slice(from);
   }
+  if (rest !== '') take(rest);
   // An unparseable last line is what a crash in the middle of a write leaves behind.
-  if (pendingTorn) warnings.push(`${path} line ${pendingTorn.line}: skipped, incomplete last line (torn write?)`);
+  const torn = pendingTorn as { line: number } | null; // assigned inside take(): TypeScript cannot see it
+  if (torn) warnings.push(`${path} line ${torn.line}: skipped, incomplete last line (torn write?)`);
   return { records, warnings, lines: lineNo };
 }

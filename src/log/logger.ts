@@ -38,7 +38,9 @@ function lineFormat(kind: Exclude<LogFormat, 'auto'>, color: boolean): winston.L
     if (kind === 'json') {
       return redact(JSON.stringify({ time: new Date().toISOString(), level, message: msg, ...rest }));
     }
-    if (kind === 'journal') return `<${PRIORITY[level] ?? 6}>${msg}`;
+    // journald reads one entry per line: every line of a multi-line message carries the priority,
+    // so `journalctl -p err` shows all of an error, not only its first line.
+    if (kind === 'journal') return msg.split('\n').map((l) => `<${PRIORITY[level] ?? 6}>${l}`).join('\n');
     const time = new Date().toISOString().slice(11, 19);
     let lvl = level.padEnd(5);
     if (color) {

@@ -1,0 +1,81 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import { DateTime } from 'luxon';
+
+/**
+ * Output formatting shared by the read commands: colour, tables, times and durations.
+ * Colour only when stdout is a terminal and NO_COLOR is not set (https://no-color.org): piped
+ * output, files and scripts get plain text.
+ */
+export function colorWanted(stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.TERM === 'dumb') return false;
+  return Boolean(stream.isTTY);
+}
+
+let painter: ChalkInstance | null = null;
+
+/** The chalk instance for stdout: level 0 (no escapes at all) unless colour is wanted. */
+export function paint(): ChalkInstance {
+  if (!painter) painter = new Chalk({ level: colorWanted() ? 1 : 0 });
+  return painter;
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+export function visibleLength(text: string): number {
+  return [...text.replace(ANSI, '')].length;
+}
+
+/**
+ * Makes a value from the history safe for one terminal cell: control characters (a newline in a
+ * guest name, an escape sequence in an error text) are shown escaped instead of acted on.
+ */
+export function cell(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  // eslint-disable-next-line no-control-regex
+  return String(value).replace(/[\x00-\x1f\x7f]/g, (ch) => {
+    if (ch === '\n') return '\\n';
+    if (ch === '\r') return '\\r';
+    if (ch === '\t') return '\\t';
+    return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
+/** Left-aligned columns separated by two spaces; cells may carry colour. Trailing blanks trimmed. */
+export function table(rows: string[][], header?: string[]): string {
+  const all = header ? [header, ...rows] : rows;
+  const widths: number[] = [];
+  for (const r of all) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(c))));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - visibleLength(c)))).join('  ').trimEnd();
+  const lines = all.map(line);
+  if (header) lines[0] = paint().bold(lines[0]!);
+  return lines.join('\n');
+}
+
+/** 45s, 3m 05s, 2h 07m, 3d 04h. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d ${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
+}
+
+/** An ISO time shown in a zone, named: `2026-11-25 10:00:05 UTC`, `… 22:00:00 Europe/Berlin`. */
+export function formatTime(iso: string | number | Date, zone: string): string {
+  const dt = typeof iso === 'string' ? DateTime.fromISO(iso) : DateTime.fromJSDate(new Date(iso));
+  return dt.setZone(zone).toFormat('yyyy-MM-dd HH:mm:ss z');
+}
+
+/** `5m 00s ago` / `in 2h 07m`. */
+export function relative(targetMs: number, nowMs: number): string {
+  const d = (targetMs - nowMs) / 1000;
+  return d >= 0 ? `in ${formatDuration(d)}` : `${formatDuration(-d)} ago`;
+}
+
+export function percent(rate: number | null): string {
+  return rate === null ? '-' : `${(rate * 100).toFixed(1)}%`;
+}
