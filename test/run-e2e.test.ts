@@ -309,3 +309,25 @@ test('a blackout or a closed window skips the tick without one API request; a lo
     await e.cleanup();
   }
 });
+
+test('a tick that decides what the previous one did names it instead of repeating its decisions; readers see them all', async () => {
+  const e = await setupE2E({ scenario: 'demo' }, { dry_run: true });
+  try {
+    assert.equal((await e.run(['run'])).code, 0);
+    assert.equal((await e.run(['run'])).code, 0);
+    const lines = readFileSync(e.historyPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const [first, second] = lines.filter((l) => l.type === 'run');
+    assert.ok(first.decisions.length > 3);
+    assert.deepEqual(second.decisions, []);
+    assert.equal(second.decisions_same_as, first.run_id);
+    assert.ok(readFileSync(e.historyPath, 'utf8').length > 0);
+    const act = await e.run(['activity', '--json']);
+    assert.equal(act.code, 0, act.stderr);
+    const ticks = JSON.parse(act.stdout);
+    const list = Array.isArray(ticks) ? ticks : ticks.ticks;
+    const got = list.find((t: { run_id: string }) => t.run_id === second.run_id);
+    assert.deepEqual(got.decisions, first.decisions, 'the second tick shows its decisions');
+  } finally {
+    await e.cleanup();
+  }
+});

@@ -114,7 +114,13 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
       v: 1, type: 'run', run_id: runId, started_at: startedAt.toISOString(), finished_at: now().toISOString(), trigger, mode,
       gates: [], outcome, decisions: [], ...extra,
     };
-    append(run);
+    // A tick that decided exactly what the previous one did (the steady state: same skips, same
+    // reasons) names that run instead of repeating hundreds of decisions.
+    const prev = lastRun(records);
+    if (run.decisions.length && prev?.decisions.length && JSON.stringify(prev.decisions) === JSON.stringify(run.decisions)) {
+      appendRecord(historyPath, { ...run, decisions: [], decisions_same_as: prev.run_id });
+      records.push(run);
+    } else append(run);
     result.run = run;
     return run;
   };

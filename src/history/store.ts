@@ -2,7 +2,7 @@ import { closeSync, createReadStream, fstatSync, fsyncSync, mkdirSync, openSync,
 import { dirname } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { loadSchema } from '../util/resources.js';
-import type { HistoryRecord } from '../generated/history.js';
+import type { HistoryRecord, RunRecord } from '../generated/history.js';
 
 export type { HistoryRecord, RunRecord, MigrationRecord, HaltedRecord, ResumedRecord, GateRecord, DecisionRecord } from '../generated/history.js';
 
@@ -102,6 +102,7 @@ export async function readHistory(path: string): Promise<ReadResult> {
     throw e;
   }
   let pendingTorn: { line: number; reason: string } | null = null;
+  const decisionsByRun = new Map<string, RunRecord['decisions']>();
   const take = (raw: string) => {
     lineNo++;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
@@ -122,7 +123,18 @@ export async function readHistory(path: string): Promise<ReadResult> {
       warnings.push(`${path} line ${lineNo}: skipped, ${problem}`);
       return;
     }
-    records.push(value as HistoryRecord);
+    const rec = value as HistoryRecord;
+    // A run whose decisions repeat an earlier run's names it instead of repeating them (see
+    // schemas/history.schema.json): readers see the decisions either way.
+    if (rec.type === 'run') {
+      if (rec.decisions_same_as && rec.decisions.length === 0) {
+        const same = decisionsByRun.get(rec.decisions_same_as);
+        if (same) rec.decisions = same;
+        else warnings.push(`${path} line ${lineNo}: decisions_same_as ${rec.decisions_same_as} names no earlier run; its decisions are unknown`);
+      }
+      decisionsByRun.set(rec.run_id, rec.decisions);
+    }
+    records.push(rec);
   };
   // Split on newlines by hand: node:readline costs about as much as parsing the JSON
   // (benchmark in docs/benchmarks.md). The decoder of the stream keeps UTF-8 characters whole.
