@@ -5,13 +5,18 @@ import type { Config } from '../config/load.js';
 import { guestLabel, guestRef } from '../util/guest.js';
 import { out, withCommon, type CommonOptions } from './common.js';
 import { statusText } from './history-cmd.js';
-import { readForCommand } from './read-history.js';
+import { readForCommand, type ReadContext } from './read-history.js';
+import { inProgress, type InProgress } from '../executor/in-progress.js';
+import { formatBytes, formatElapsed } from '../executor/follow.js';
+import { resolveTokenSecret } from '../config/load.js';
+import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
+import { log, registerSecret } from '../log/logger.js';
 import { windowStatus, type WindowState, type WindowStatus } from './status-windows.js';
 import { cell, formatTime, paint, relative } from './style.js';
 
 /**
- * `proxbalance status`: what config and history say now. The live part (migrations running in
- * the cluster, with progress) needs the Proxmox client and is not shown yet.
+ * `proxbalance status`: what config and history say now, and, live from the cluster, every
+ * migration running (ours or anyone's) with its progress.
  */
 export interface StatusReport {
   now: string;
@@ -24,6 +29,10 @@ export interface StatusReport {
   next_check: { due_at: string | null; in_seconds: number | null; check_interval_minutes: number; basis: string };
   /** Migrations the history holds no outcome for yet (the next tick looks them up by UPID). */
   unfinished: MigrationState[];
+  /** Running in the cluster now; null when the cluster was not asked (--offline, no secret) or did not answer. */
+  in_progress: InProgress[] | null;
+  /** Why in_progress is null. */
+  cluster_note?: string;
 }
 
 export function statusReport(records: readonly HistoryRecord[], config: Config, now: Date, paths: { config: string; history: string }): StatusReport {
@@ -58,6 +67,7 @@ export function statusReport(records: readonly HistoryRecord[], config: Config, 
     },
     next_check: next,
     unfinished: unfinishedMigrations(records).filter((m) => Date.parse(migrationTime(m)) <= now.getTime()),
+    in_progress: null,
   };
 }
 
@@ -111,6 +121,15 @@ export function renderStatus(s: StatusReport, zone: string): string {
           : `due now: the timer's next firing (within a minute) runs it (every ${n.check_interval_minutes} min)`,
     ],
   ]);
+  if (s.in_progress === null) rows.push(['In progress', [c.gray(`not known: ${s.cluster_note ?? 'the cluster was not asked'}`)]]);
+  else if (!s.in_progress.length) rows.push(['In progress', ['no migration running in the cluster']]);
+  else {
+    const names = new Map(s.unfinished.map((m) => [m.vmid, m.name] as const));
+    rows.push(['In progress', s.in_progress.map((m) => {
+      const moved = m.transferred_bytes !== null ? `, ${formatBytes(m.transferred_bytes)}${m.total_bytes !== null ? ` of ${formatBytes(m.total_bytes)}` : ''}${m.rate_bytes_s !== null ? `, ${formatBytes(m.rate_bytes_s)}/s` : ''}` : '';
+      return `${cell(guestLabel(m.vmid, m.type, names.get(m.vmid)))} ${cell(m.source)} → ${cell(m.target ?? '?')}, elapsed ${formatElapsed(m.elapsed_s)}${moved}${m.ha ? ' (HA)' : ''}`;
+    })]);
+  }
   if (s.unfinished.length) {
     rows.push([
       'Unfinished',
@@ -123,13 +142,65 @@ export function renderStatus(s: StatusReport, zone: string): string {
   return rows.map(([k, vs]) => vs.map((v, i) => (i === 0 ? c.bold(k.padEnd(width)) : ' '.repeat(width)) + v).join('\n')).join('\n');
 }
 
+/** Asks the cluster what is migrating now; the reason instead when it cannot. */
+async function live(loaded: ReadContext['loaded'], now: Date): Promise<{ in_progress: InProgress[] | null; cluster_note?: string; failed: boolean }> {
+  let secret: string;
+  try {
+    secret = resolveTokenSecret(loaded.config, loaded.path);
+  } catch {
+    return { in_progress: null, cluster_note: 'no API token secret configured', failed: false };
+  }
+  registerSecret(secret);
+  const client = new PveClient({ ...clientOptionsFromConfig(loaded.config, secret, log), retries: 1 });
+  try {
+    return { in_progress: await inProgress(client, now), failed: false };
+  } catch (e) {
+    log.error(`status: the cluster did not answer: ${(e as Error).message}`);
+    return { in_progress: null, cluster_note: `the cluster did not answer (${(e as Error).message})`, failed: true };
+  } finally {
+    await client.close();
+  }
+}
+
 export function statusCommand(): Command {
   return withCommon(new Command('status'))
-    .description('automation on or off, dry run or live, halted, windows, last tick and next check')
+    .description('automation on or off, dry run or live, halted, windows, last tick, next check, and the migrations running now')
     .option('--json', 'print JSON')
-    .action(async (opts: CommonOptions & { json?: boolean }) => {
-      const ctx = await readForCommand(opts);
-      const s = statusReport(ctx.records, ctx.loaded.config, ctx.now, { config: ctx.loaded.path, history: ctx.loaded.config.history_file });
-      out(opts.json ? JSON.stringify(s, null, 2) : renderStatus(s, ctx.zone));
+    .option('--offline', 'do not ask the cluster what is migrating now')
+    .option('--watch [seconds]', 'refresh until interrupted (default every 2 s)')
+    .action(async (opts: CommonOptions & { json?: boolean; offline?: boolean; watch?: string | boolean }) => {
+      const every = opts.watch === undefined ? 0 : Math.max(1, Number(opts.watch === true ? 2 : opts.watch) || 2) * 1000;
+      let stop = false;
+      const onSig = () => { stop = true; };
+      process.once('SIGINT', onSig);
+      process.once('SIGTERM', onSig);
+      try {
+        for (;;) {
+          const ctx = await readForCommand(opts);
+          const s = statusReport(ctx.records, ctx.loaded.config, ctx.now, { config: ctx.loaded.path, history: ctx.loaded.config.history_file });
+          let failed = false;
+          if (opts.offline) s.cluster_note = 'not asked (--offline)';
+          else {
+            const l = await live(ctx.loaded, ctx.now);
+            s.in_progress = l.in_progress;
+            if (l.cluster_note) s.cluster_note = l.cluster_note;
+            failed = l.failed;
+          }
+          const text = opts.json ? JSON.stringify(s, null, 2) : renderStatus(s, ctx.zone);
+          if (every && process.stdout.isTTY && !opts.json) process.stdout.write('\x1b[2J\x1b[H');
+          out(text);
+          process.exitCode = failed ? 1 : 0;
+          if (!every || stop) break;
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, every);
+            const check = setInterval(() => { if (stop) { clearTimeout(t); clearInterval(check); resolve(); } }, 100);
+            setTimeout(() => clearInterval(check), every + 50);
+          });
+          if (stop) break;
+        }
+      } finally {
+        process.off('SIGINT', onSig);
+        process.off('SIGTERM', onSig);
+      }
     });
 }
