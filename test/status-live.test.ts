@@ -23,7 +23,9 @@ test('status shows the migrations running in the cluster, ours or not, with thei
     assert.equal(ha.length, 1, 'an HA move is listed once');
     assert.equal(ha[0].ha, true);
     const human = await e.run(['status']);
-    assert.match(human.stdout, /In progress\s+VM 110 pve2 → pve3, elapsed \d+:\d\d, [\d.]+ [MG]iB of [\d.]+ GiB, [\d.]+ [MG]iB\/s/);
+    assert.match(human.stdout, /^Migrating\s+VM \d+ /m);
+    assert.match(human.stdout, /VM 110 pve2 → pve3, elapsed \d+:\d\d, [\d.]+ [MG]iB of [\d.]+ GiB, [\d.]+ [MG]iB\/s\n/);
+    assert.match(human.stdout, /VM 102 pve1 → pve2, .*\(HA\)/);
     const offline = await e.run(['status', '--offline', '--json']);
     assert.equal(JSON.parse(offline.stdout).in_progress, null);
     e.fake.state.finishAll();
@@ -50,7 +52,7 @@ test('status: a cluster that does not answer is said, and exits 1; --watch refre
     writeFileSync(e.configPath, JSON.stringify({ ...cfg, proxmox_port: 1 }), { mode: 0o600 });
     const down = await e.run(['status']);
     assert.equal(down.code, 1);
-    assert.match(down.stdout, /In progress\s+not known: the cluster did not answer/);
+    assert.match(down.stdout, /Migrating\s+not known: the cluster did not answer/);
   } finally {
     await e.cleanup();
   }

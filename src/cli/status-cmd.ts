@@ -121,11 +121,11 @@ export function renderStatus(s: StatusReport, zone: string): string {
           : `due now: the timer's next firing (within a minute) runs it (every ${n.check_interval_minutes} min)`,
     ],
   ]);
-  if (s.in_progress === null) rows.push(['In progress', [c.gray(`not known: ${s.cluster_note ?? 'the cluster was not asked'}`)]]);
-  else if (!s.in_progress.length) rows.push(['In progress', ['no migration running in the cluster']]);
+  if (s.in_progress === null) rows.push(['Migrating', [c.gray(`not known: ${s.cluster_note ?? 'the cluster was not asked'}`)]]);
+  else if (!s.in_progress.length) rows.push(['Migrating', ['no migration running in the cluster']]);
   else {
     const names = new Map(s.unfinished.map((m) => [m.vmid, m.name] as const));
-    rows.push(['In progress', s.in_progress.map((m) => {
+    rows.push(['Migrating', s.in_progress.map((m) => {
       const moved = m.transferred_bytes !== null ? `, ${formatBytes(m.transferred_bytes)}${m.total_bytes !== null ? ` of ${formatBytes(m.total_bytes)}` : ''}${m.rate_bytes_s !== null ? `, ${formatBytes(m.rate_bytes_s)}/s` : ''}` : '';
       return `${cell(guestLabel(m.vmid, m.type, names.get(m.vmid)))} ${cell(m.source)} → ${cell(m.target ?? '?')}, elapsed ${formatElapsed(m.elapsed_s)}${moved}${m.ha ? ' (HA)' : ''}`;
     })]);

@@ -1,3 +1,4 @@
+import type { Upid } from './upid.js';
 /** Shapes of the Proxmox VE API answers the client reads (booleans are 0/1 integers). */
 
 export type GuestType = 'qemu' | 'lxc';
@@ -61,16 +62,9 @@ export interface ClusterTaskEntry {
   saved?: string;
 }
 
-/** GET /nodes/{node}/tasks/{upid}/status. */
-export interface TaskStatus {
+/** GET /nodes/{node}/tasks/{upid}/status: the UPID's fields, plus the state. */
+export interface TaskStatus extends Upid {
   upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  user: string;
   status: 'running' | 'stopped';
   /** Only once stopped: OK, "WARNINGS: N", or the error text. */
   exitstatus?: string;

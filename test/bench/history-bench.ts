@@ -20,6 +20,7 @@ import { BIN, ROOT, tempDir } from '../helpers/cli.js';
 import { readHistory, type HistoryRecord, type MigrationRecord, type RunRecord } from '../../src/history/store.js';
 import { computeStats } from '../../src/history/stats.js';
 import { foldMigrations } from '../../src/history/views.js';
+import { rng } from '../helpers/generate.js';
 
 const foldedCount = (records: HistoryRecord[]) => foldMigrations(records).length;
 
@@ -27,16 +28,6 @@ const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
 const REPEAT = 5;
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generate(n: number): string {
   const rand = rng(42);
