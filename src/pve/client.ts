@@ -6,7 +6,7 @@
  * Imports nothing of ours but types: the caller passes a logger.
  */
 import { readFileSync } from 'node:fs';
-import { rootCertificates, type TLSSocket } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls';
 import { Agent, buildConnector, request } from 'undici';
 import type { Config } from '../config/load.js';
 import { PveApiError, PveError, PveMigrationUnknownError, PveNetworkError, PveTlsError, parsePermissionMessage } from './errors.js';
@@ -180,7 +180,10 @@ export class PveClient {
 
     const verify = opts.verifySsl !== false;
     const pin = opts.fingerprint ? normalizeFingerprint(opts.fingerprint) : null;
-    let ca: string[] | undefined;
+    // One TLS context for every connection: parsing the ~140 built-in roots plus the extra CA
+    // costs about 20 ms, and doing it per connection (tls.connect with a `ca` list) cost a tick
+    // 120 ms.
+    let secureContext: SecureContext | undefined;
     if (opts.caFile || opts.ca) {
       let extra = opts.ca ?? '';
       if (opts.caFile) {
@@ -190,7 +193,7 @@ export class PveClient {
           throw new PveError(`proxmox_ca_file ${opts.caFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
         }
       }
-      ca = [...rootCertificates, extra];
+      secureContext = createSecureContext({ ca: [...rootCertificates, extra] });
     }
     if (!verify) {
       this.log.warn('proxmox_verify_ssl is false: the API certificate is not checked, so anyone on the path can read the token; set proxmox_ca_file or proxmox_fingerprint instead');
@@ -198,7 +201,7 @@ export class PveClient {
     const mode: 'insecure' | 'pin' | 'verify' = !verify ? 'insecure' : pin ? 'pin' : 'verify';
     const base = buildConnector({
       rejectUnauthorized: false,
-      ...(ca ? { ca } : {}),
+      ...(secureContext ? { secureContext } : {}),
       timeout: opts.connectTimeoutMs ?? Math.min(this.timeoutMs, 5_000),
       // Each new connection is checked in full (no session resumption that would skip the check).
       maxCachedSessions: 0,
