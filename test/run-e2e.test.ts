@@ -331,3 +331,26 @@ test('a tick that decides what the previous one did names it instead of repeatin
     await e.cleanup();
   }
 });
+
+test('a migration over migration_timeout_minutes is recorded as timeout and left running; a later tick records its real outcome', async () => {
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 100 }, { rules: { migration_timeout_minutes: 0.01, max_migrations_per_run: 1 } });
+  try {
+    const r = await e.run(['run']);
+    assert.equal(r.code, 1, 'a timeout exits 1');
+    assert.match(r.stderr, /timed out after 0\.01 min; task .* is left running/);
+    const timedOut = migrations(e.records()).find((m) => m.status === 'timeout')!;
+    assert.ok(timedOut?.upid);
+    assert.ok(!e.records().some((x) => x.type === 'halted'), 'a timeout does not halt: the migration may still succeed');
+    let outcome: MigrationRecord | undefined;
+    for (let i = 0; i < 40 && !outcome; i++) {
+      await sleep(250);
+      await e.run(['run', '--dry-run']);
+      outcome = migrations(e.records()).find((m) => m.migration_id === timedOut.migration_id && m.status === 'completed');
+    }
+    assert.ok(outcome, 'the real outcome was appended');
+    assert.equal(e.fake.state.guest(timedOut.vmid)!.node, timedOut.target);
+    assert.equal(postsFor(e, timedOut.vmid), 1);
+  } finally {
+    await e.cleanup();
+  }
+});
