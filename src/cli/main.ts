@@ -8,6 +8,7 @@ import { snapshotCommand } from './snapshot-cmd.js';
 import { runCommand } from './run-cmd.js';
 import { resumeCommand } from './resume-cmd.js';
 import { doctorCommand } from './doctor-cmd.js';
+import { planCommand } from './plan-cmd.js';
 import { historyCommand } from './history-cmd.js';
 import { logsCommand } from './logs-cmd.js';
 import { statsCommand } from './stats-cmd.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(configCommand());
   program.addCommand(doctorCommand());
   program.addCommand(snapshotCommand());
+  program.addCommand(planCommand());
   program.addCommand(statusCommand());
   program.addCommand(historyCommand());
   program.addCommand(statsCommand());

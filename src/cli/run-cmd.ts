@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { runTick, type TickResult } from '../executor/tick.js';
+import type { Plan } from '../engine/types.js';
+import type { ClusterSnapshot } from '../generated/snapshot.js';
 import { guestRef } from '../util/guest.js';
 import { cliNow } from './clock.js';
 import { paint } from './style.js';
@@ -21,41 +23,52 @@ function runningClock(): (() => Date) | undefined {
   return () => new Date(base + (Date.now() - started));
 }
 
-export function formatTick(r: TickResult, dryRun: boolean): string {
+/** Gates, planned moves with their reasons and score, and the guests not moved, grouped by reason. */
+export function formatPlan(plan: Plan, snapshot: ClusterSnapshot | null, statusOf: (vmid: number) => string): string[] {
   const c = paint();
   const lines: string[] = [];
+  lines.push('', c.bold('Gates'));
+  for (const g of plan.gates) lines.push(`  ${g.passed ? c.green('✓') : c.red('✗')} ${g.name.padEnd(17)} ${g.message}`);
+  const s = plan.summary;
+  lines.push('', c.bold(`Plan: ${plan.moves.length} move(s); imbalance ${s.imbalance_before} → ${s.imbalance_after}; ${s.gib_moved} GiB to move`));
+  plan.moves.forEach((m, i) => {
+    lines.push(`  ${i + 1}. ${guestRef(m.vmid, m.type)} ${m.name}  ${m.source} → ${m.target}  ${m.kind}, confidence ${m.confidence}  ${statusOf(m.vmid)}`);
+    lines.push(`     ${m.reason}`);
+    const b = m.score;
+    lines.push(c.gray(`     score: imbalance ${b.imbalance_before} → ${b.imbalance_after}, gain ${b.gain}, headroom ${b.headroom}, risk ${b.risk}, ${b.gib_moved} GiB; target after: mem ${b.target_mem_percent_after} %, cpu ${b.target_cpu_percent_after} %`));
+  });
+  if (plan.skipped.length) {
+    const byReason = new Map<string, string[]>();
+    const types = new Map((snapshot?.guests ?? []).map((g) => [g.vmid, g.type] as const));
+    for (const sk of plan.skipped) {
+      const list = byReason.get(sk.reason) ?? [];
+      list.push(`${guestRef(sk.vmid, types.get(sk.vmid) ?? 'qemu')}${sk.detail ? ` (${sk.detail})` : ''}`);
+      byReason.set(sk.reason, list);
+    }
+    lines.push('', c.bold(`Not moved: ${plan.skipped.length} guest(s)`));
+    for (const [reason, guests] of byReason) {
+      const shown = guests.length > 8 ? `${guests.slice(0, 8).join(', ')}, … (${guests.length - 8} more)` : guests.join(', ');
+      lines.push(`  ${reason}: ${shown}`);
+    }
+  }
+  return lines;
+}
+
+export function formatTick(r: TickResult, dryRun: boolean): string {
+  const c = paint();
   const run = r.run;
   if (!run) return '';
-  lines.push(c.bold(`proxbalance run ${run.run_id}: ${run.mode}${run.trigger === 'scheduled' ? ', scheduled' : ''} → ${run.outcome}`));
+  const lines: string[] = [c.bold(`proxbalance run ${run.run_id}: ${run.mode}${run.trigger === 'scheduled' ? ', scheduled' : ''} → ${run.outcome}`)];
   if (run.reason) lines.push(`  ${run.reason}`);
-  const plan = r.plan;
-  if (plan) {
-    lines.push('', c.bold('Gates'));
-    for (const g of plan.gates) lines.push(`  ${g.passed ? c.green('✓') : c.red('✗')} ${g.name.padEnd(17)} ${g.message}`);
-    const s = plan.summary;
-    lines.push('', c.bold(`Plan: ${plan.moves.length} move(s); imbalance ${s.imbalance_before} → ${s.imbalance_after}; ${s.gib_moved} GiB to move`));
-    plan.moves.forEach((m, i) => {
-      const res = r.results.find((x) => x.move.vmid === m.vmid);
-      const status = dryRun ? c.cyan('Dry run') : res ? (res.status === 'completed' ? c.green(res.status) : res.status === 'skipped' ? c.yellow(`skipped: ${res.detail}`) : c.red(`${res.status}${res.detail ? `: ${res.detail}` : ''}`)) : '';
-      lines.push(`  ${i + 1}. ${guestRef(m.vmid, m.type)} ${m.name}  ${m.source} → ${m.target}  ${m.kind}, confidence ${m.confidence}  ${status}`);
-      lines.push(`     ${m.reason}`);
-      const b = m.score;
-      lines.push(c.gray(`     score: imbalance ${b.imbalance_before} → ${b.imbalance_after}, gain ${b.gain}, headroom ${b.headroom}, risk ${b.risk}, ${b.gib_moved} GiB; target after: mem ${b.target_mem_percent_after} %, cpu ${b.target_cpu_percent_after} %`));
-    });
-    if (plan.skipped.length) {
-      const byReason = new Map<string, string[]>();
-      const types = new Map((r.snapshot?.guests ?? []).map((g) => [g.vmid, g.type] as const));
-      for (const sk of plan.skipped) {
-        const list = byReason.get(sk.reason) ?? [];
-        list.push(`${guestRef(sk.vmid, types.get(sk.vmid) ?? 'qemu')}${sk.detail ? ` (${sk.detail})` : ''}`);
-        byReason.set(sk.reason, list);
-      }
-      lines.push('', c.bold(`Not moved: ${plan.skipped.length} guest(s)`));
-      for (const [reason, guests] of byReason) {
-        const shown = guests.length > 8 ? `${guests.slice(0, 8).join(', ')}, … (${guests.length - 8} more)` : guests.join(', ');
-        lines.push(`  ${reason}: ${shown}`);
-      }
-    }
+  if (r.plan) {
+    lines.push(...formatPlan(r.plan, r.snapshot, (vmid) => {
+      if (dryRun) return c.cyan('Dry run');
+      const res = r.results.find((x) => x.move.vmid === vmid);
+      if (!res) return '';
+      if (res.status === 'completed') return c.green(res.status);
+      if (res.status === 'skipped') return c.yellow(`skipped: ${res.detail}`);
+      return c.red(`${res.status}${res.detail ? `: ${res.detail}` : ''}`);
+    }));
   }
   if (r.apiRequests) lines.push('', c.gray(`${r.apiRequests} API request(s)`));
   return lines.join('\n');
