@@ -234,8 +234,11 @@ test('a history with a garbage line and a torn last line still reads; nothing is
 test('--scheduled inside check_interval_minutes exits quietly; after it, runs', async () => {
   const e = await setupE2E({ scenario: 'demo' }, { dry_run: true, check_interval_minutes: 5 });
   try {
-    const first = await e.run(['run', '--scheduled']);
+    const first = await e.run(['run', '--scheduled'], { JOURNAL_STREAM: '8:1234' });
     assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, '', 'a timer run prints no table: its log lines say it all');
+    assert.match(first.stderr, /^<6>VM 103 \(db-2\): would migrate pve1 → pve3 .*: Dry run$/m, 'journal priority prefix and guest naming');
+    assert.match(first.stderr, /^<6>VM 106 \(legacy\): skipped: Has 'ignore' tag$/m);
     assert.equal(runs(e.records()).length, 1);
     assert.equal(runs(e.records())[0]!.trigger, 'scheduled');
     const requests = e.fake.requests.total();

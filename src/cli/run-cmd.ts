@@ -103,7 +103,7 @@ export function runCommand(): Command {
         const dry = Boolean(opts.dryRun) || loaded.config.automated_migrations.dry_run;
         if (opts.json) {
           if (result.run) out(JSON.stringify({ run: result.run, plan: result.plan, results: result.results.map((x) => ({ vmid: x.move.vmid, status: x.status, upid: x.upid, detail: x.detail })), api_requests: result.apiRequests }, null, 2));
-        } else if (result.run) out(formatTick(result, dry));
+        } else if (result.run && !opts.scheduled) out(formatTick(result, dry)); // the timer's runs speak through their log lines (the journal)
         process.exitCode = stop ? 1 : result.exitCode;
       } finally {
         process.off('SIGTERM', onSignal);
