@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { appendFileSync, readFileSync, existsSync, statSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { tempDir } from './helpers/cli.js';
 import { appendRecord, readHistory, type HistoryRecord, type MigrationRecord } from '../src/history/store.js';
@@ -108,23 +108,26 @@ test('halt holds until resumed; unfinished migrations are the ones with an open 
   assert.equal(activeHalt(records), null);
 });
 
-test('the run lock excludes a second holder and recovers from a dead one', () => {
+test('the run lock excludes a second holder, names its pid, and is free the moment the holder dies (kill -9)', async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const p = join(dir, 'h.jsonl.lock');
-    const lock = acquireLock(p);
-    assert.equal(readFileSync(p, 'utf8').trim(), String(process.pid));
-    // A live process (this test's parent) holding it: busy.
-    writeFileSync(p, `${process.ppid}\n`);
-    assert.throws(() => acquireLock(p), (e: unknown) => e instanceof LockBusyError && e.pid === process.ppid);
-    // A dead process: taken over.
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    writeFileSync(p, `${dead.stdout}\n`);
-    const taken = acquireLock(p);
-    assert.equal(taken.recoveredFrom, Number(dead.stdout));
-    taken.release();
-    assert.equal(existsSync(p), false);
-    lock.release(); // not ours any more: must not remove someone else's lock
+    const path = join(dir, 'h.jsonl');
+    // A holder in another process.
+    const lockModule = new URL('../src/history/lock.js', import.meta.url).href;
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', `const { acquireLock } = await import(${JSON.stringify(lockModule)}); await acquireLock(${JSON.stringify(path)}); process.stdout.write('held\\n'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((ok) => holder.stdout!.once('data', () => ok()));
+    await assert.rejects(acquireLock(path), (e: unknown) => e instanceof LockBusyError && e.pid === holder.pid && /pid \d+/.test(e.message));
+    await assert.rejects(acquireLock(join(dir, '.', 'h.jsonl')), LockBusyError, 'another spelling of the same path is the same lock');
+    const other = await acquireLock(join(dir, 'other.jsonl'));
+    await other.release();
+    holder.kill('SIGKILL');
+    await new Promise((ok) => holder.on('close', ok));
+    const mine = await acquireLock(path);
+    await assert.rejects(acquireLock(path), LockBusyError, 'held by this process now');
+    await mine.release();
+    const again = await acquireLock(path);
+    await again.release();
+    assert.deepEqual(readdirSync(dir), [], 'no lock file is left anywhere');
   } finally {
     cleanup();
   }

@@ -11,6 +11,7 @@ import { out, withCommon, type CommonOptions } from './common.js';
 import { readForCommand } from './read-history.js';
 import { formatPlan } from './run-cmd.js';
 import { paint } from './style.js';
+import { ISO_WITH_ZONE } from './clock.js';
 
 /** Reads and checks a snapshot file written by `proxbalance snapshot`. */
 export function readSnapshotFile(path: string): ClusterSnapshot {
@@ -52,8 +53,10 @@ export function planCommand(): Command {
       const snapshot = readSnapshotFile(opts.snapshot);
       const at = opts.now ?? snapshot.taken_at;
       const nowMs = Date.parse(at);
-      if (Number.isNaN(nowMs)) throw new UsageError(`--now ${at}: not an ISO 8601 time`);
-      const p = makePlan(snapshot, ctx.loaded.config, engineHistoryView(ctx.records, nowMs), nowMs);
+      if (!ISO_WITH_ZONE.test(at) || Number.isNaN(nowMs)) throw new UsageError(`--now ${at}: not an ISO 8601 time with its zone, such as 2026-11-25T12:00:00Z`);
+      // What happened after that moment is not known then: no later cooldown, halt or move.
+      const past = ctx.records.filter((r) => Date.parse(r.type === 'run' ? r.started_at : r.at) <= nowMs);
+      const p = makePlan(snapshot, ctx.loaded.config, engineHistoryView(past, nowMs), nowMs);
       if (opts.json) return out(JSON.stringify(p, null, 2));
       const c = paint();
       out([

@@ -13,7 +13,7 @@ export function resumeCommand(): Command {
     .action(async (opts: CommonOptions) => {
       const loaded = loadFromOptions(opts);
       const path = loaded.config.history_file;
-      const lock = acquireLock(`${path}.lock`);
+      const lock = await acquireLock(path);
       try {
         const { records, warnings } = await readHistory(path);
         for (const w of warnings) log.warn(w);
@@ -28,7 +28,7 @@ export function resumeCommand(): Command {
         log.info(`automation resumed (was: ${haltMessage(halt)})`);
         out(`resumed: automation was halted after the failed migration of ${halt.guest_type === 'lxc' ? 'CT' : 'VM'} ${halt.vmid} at ${halt.at} (${halt.error})`);
       } finally {
-        lock.release();
+        await lock.release();
       }
     });
 }

@@ -59,7 +59,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * followed to its outcome, every step recorded. A failure with abort_on_failure starts nothing
  * more (the caller records the halt).
  */
-export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOptions): Promise<ExecResult[]> {
+export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOptions): Promise<{ results: ExecResult[]; error: string | null }> {
   const now = opts.now ?? (() => new Date());
   const pollMs = opts.pollMs ?? 2000;
   const limit = opts.config.automated_migrations.rules.max_concurrent_migrations;
@@ -75,9 +75,34 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
     results.push({ move, status: 'skipped', migrationId: null, upid: null, detail });
   };
 
+  /** Set by an unexpected error while starting a move: nothing more is started. */
+  let broken: string | null = null;
+  /** Why nothing more may start now, or null. Asked again right before every POST. */
+  const halt = (): string | null => {
+    if (opts.stopping()) return 'Stopped by signal';
+    if (failed && abortOnFailure) return 'Not started: an earlier migration failed (abort_on_failure)';
+    if (broken) return `Not started: ${broken}`;
+    return null;
+  };
+
   for (const move of moves) {
-    if (opts.stopping()) { skip(move, 'Stopped by signal'); continue; }
-    if (failed && abortOnFailure) { skip(move, 'Not started: an earlier migration failed (abort_on_failure)'); continue; }
+    const why = halt();
+    if (why) { skip(move, why); continue; }
+    try {
+      await startOne(move);
+    } catch (e) {
+      // Whatever went wrong (the API, the disk), start nothing more; migrations already started
+      // are still followed to their outcome below, and the lock is held until they are.
+      broken = `an error while starting ${guestRef(move.vmid, move.type)}: ${(e as Error).message}`;
+      log.error(`${guestRef(move.vmid, move.type)}: error while starting its migration: ${(e as Error).message}; starting nothing more this run`);
+      if (!results.some((r) => r.move === move)) results.push({ move, status: 'skipped', migrationId: null, upid: null, detail: `error: ${(e as Error).message}` });
+    }
+  }
+  await Promise.allSettled(inFlight);
+  // Keep the plan's order in the results.
+  return { results: moves.map((m) => results.find((r) => r.move === m)!).filter(Boolean), error: broken };
+
+  async function startOne(move: MoveToExecute): Promise<void> {
 
     // Wait for a free slot: our own migrations finishing free one; others' are re-counted below.
     // Busy: what the cluster shows running, plus ours until we have seen their outcome (a task can
@@ -90,27 +115,23 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
       if (busy < limit) break;
       if (inFlight.size === 0) break; // only others' migrations: do not wait for them
       await Promise.race(inFlight);
-      if (opts.stopping()) break;
+      if (halt()) break;
     }
-    if (opts.stopping()) { skip(move, 'Stopped by signal'); continue; }
-    if (failed && abortOnFailure) { skip(move, 'Not started: an earlier migration failed (abort_on_failure)'); continue; }
+    const stop = halt();
+    if (stop) return skip(move, stop);
     const busyVmids = busyNow();
-    if (busyVmids.size >= limit) { skip(move, `Max concurrent migrations reached (${busyVmids.size} running, limit ${limit})`); continue; }
+    if (busyVmids.size >= limit) return skip(move, `Max concurrent migrations reached (${busyVmids.size} running, limit ${limit})`);
 
     // Duplicate prevention against overlapping runs and people: fresh look at the guest.
-    if (busyVmids.has(move.vmid)) { skip(move, 'Already has active migration'); continue; }
+    if (busyVmids.has(move.vmid)) return skip(move, 'Already has active migration');
     const label = guestRef(move.vmid, move.type);
     let current;
     try {
       current = await opts.port.guestCurrent(move.type, move.source, move.vmid);
     } catch (e) {
-      skip(move, `No longer on ${move.source} (${(e as Error).message})`);
-      continue;
+      return skip(move, `No longer on ${move.source} (${(e as Error).message})`);
     }
-    if (current.lock) {
-      skip(move, current.lock === 'migrate' ? 'Already has active migration' : `Guest is locked (${current.lock})`);
-      continue;
-    }
+    if (current.lock) return skip(move, current.lock === 'migrate' ? 'Already has active migration' : `Guest is locked (${current.lock})`);
     const running = current.status === 'running';
 
     let withLocalDisks = false;
@@ -118,16 +139,17 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
       const pre = move.precondition ?? await opts.port.migratePrecondition({ vmid: move.vmid, type: move.type, node: move.source }, move.target);
       if (pre.known) {
         const why = pre.notAllowed[move.target];
-        if (why) { skip(move, `Target ${move.target} not allowed: ${why}`); continue; }
-        if (running && move.type === 'qemu' && pre.localResources.length) {
-          skip(move, `Local resource cannot move live: ${pre.localResources.join(', ')}`);
-          continue;
-        }
+        if (why) return skip(move, `Target ${move.target} not allowed: ${why}`);
+        if (running && move.type === 'qemu' && pre.localResources.length) return skip(move, `Local resource cannot move live: ${pre.localResources.join(', ')}`);
         withLocalDisks = pre.hasLocalDisks;
       }
     } catch (e) {
       log.warn(`${label}: migrate precondition check failed, going on without it: ${(e as Error).message}`);
     }
+
+    // The checks above took time: a signal or a failure may have come meanwhile.
+    const late = halt();
+    if (late) return skip(move, late);
 
     const migrationId = randomUUID();
     const base = {
@@ -141,22 +163,33 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
       upid = await opts.port.migrate({ vmid: move.vmid, type: move.type, node: move.source, status: current.status }, move.target, { withLocalDisks });
     } catch (e) {
       // The answer was lost: the migration may have started. Look for its task, never re-POST.
-      const found = e instanceof PveMigrationUnknownError
-        ? await opts.port.findMigrationTasks({ vmid: move.vmid, node: move.source, since: e.sentAt - 60, types: ['qmigrate', 'vzmigrate', 'hamigrate'] }).catch(() => [])
-        : [];
+      // The task may take a moment to show in the cluster's list: look a few times.
+      let found: Array<{ upid: string }> = [];
+      if (e instanceof PveMigrationUnknownError) {
+        for (let i = 0; i < 5 && !found.length; i++) {
+          await sleep(Math.min(pollMs, 1000));
+          found = await opts.port.findMigrationTasks({ vmid: move.vmid, node: move.source, since: e.sentAt - 60, types: ['qmigrate', 'vzmigrate', 'hamigrate'] }).catch(() => []);
+        }
+      }
       if (found[0]) {
         log.warn(`${label}: the answer to the migrate request was lost, but its task ${found[0].upid} exists: following it`);
         upid = found[0].upid;
       } else {
-      const msg = (e as Error).message;
-      log.error(`${label}: migration to ${move.target} failed to start: ${msg}`);
-      opts.record({ ...base, at: now().toISOString(), status: 'failed', upid: null, started_at: startedAt.toISOString(), finished_at: now().toISOString(), error: msg });
-      results.push({ move, status: 'failed', migrationId, upid: null, detail: msg });
-      failed = true;
-      continue;
+        const msg = e instanceof PveMigrationUnknownError ? `${(e as Error).message}; no task of it was found` : (e as Error).message;
+        log.error(`${label}: migration to ${move.target} failed to start: ${msg}`);
+        failed = true;
+        results.push({ move, status: 'failed', migrationId, upid: null, detail: msg });
+        opts.record({ ...base, at: now().toISOString(), status: 'failed', upid: null, started_at: startedAt.toISOString(), finished_at: now().toISOString(), error: msg });
+        return;
       }
     }
-    opts.record({ ...base, at: now().toISOString(), status: 'started', upid, started_at: startedAt.toISOString() });
+    try {
+      opts.record({ ...base, at: now().toISOString(), status: 'started', upid, started_at: startedAt.toISOString() });
+    } catch (e) {
+      // The migration runs whatever the disk says: follow it anyway, and start nothing more.
+      broken = `cannot record in the history (${(e as Error).message})`;
+      log.error(`${label}: migration started (${upid}) but the history could not record it: ${(e as Error).message}`);
+    }
     log.info(`${label} (${move.name}): migration ${move.source} → ${move.target} started (${upid})`);
 
     const p = follow(move, base, upid, startedAt, opts, pollMs, now).then((r) => {
@@ -165,19 +198,37 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
     });
     inFlight.add(p);
     ours.set(move.vmid, p);
+    // follow() never rejects (it turns every error into a result); the catch only keeps an
+    // impossible rejection from killing the process.
     void p.finally(() => {
       inFlight.delete(p);
       ours.delete(move.vmid);
-    });
+    }).catch(() => {});
   }
-  await Promise.all(inFlight);
-  // Keep the plan's order in the results.
-  return moves.map((m) => results.find((r) => r.move === m)!).filter(Boolean);
 }
 
 type RecordBase = Omit<MigrationRecord, 'at' | 'status' | 'upid'>;
 
+/**
+ * Follows one migration to its outcome and records it. Never rejects: an error it cannot get past
+ * (the disk, a bug) ends the following, not the migration; the migration is then recorded as
+ * interrupted when possible, so the next tick looks it up by its UPID.
+ */
 async function follow(move: MoveToExecute, base: RecordBase, firstUpid: string, startedAt: Date, opts: ExecOptions, pollMs: number, now: () => Date): Promise<ExecResult> {
+  let upid = firstUpid;
+  try {
+    return await followTask(move, base, firstUpid, startedAt, opts, pollMs, now, (u) => (upid = u));
+  } catch (e) {
+    const msg = (e as Error).message;
+    log.error(`${guestRef(move.vmid, move.type)}: error while following its migration (${upid}): ${msg}; the next run looks up its outcome`);
+    try {
+      opts.record({ ...base, at: now().toISOString(), status: 'interrupted', upid, started_at: startedAt.toISOString(), error: `following stopped: ${msg}` });
+    } catch { /* the history cannot be written either: the started record stays, and is looked up */ }
+    return { move, status: 'interrupted', migrationId: base.migration_id, upid, detail: `error while following: ${msg}` };
+  }
+}
+
+async function followTask(move: MoveToExecute, base: RecordBase, firstUpid: string, startedAt: Date, opts: ExecOptions, pollMs: number, now: () => Date, onUpid: (u: string) => void): Promise<ExecResult> {
   const label = guestRef(move.vmid, move.type);
   const timeoutMs = opts.config.automated_migrations.rules.migration_timeout_minutes * 60_000;
   const progressMs = opts.progressMs ?? 10_000;
@@ -222,7 +273,12 @@ async function follow(move: MoveToExecute, base: RecordBase, firstUpid: string, 
           return finish('failed', outcomeFields(o), o.error);
         }
         // The HA manager now starts the real task; find it and follow that one.
-        const real = await opts.port.findRealMigrationTask(upid, { vmid: move.vmid, node: move.source });
+        let real: string | null = null;
+        try {
+          real = await opts.port.findRealMigrationTask(upid, { vmid: move.vmid, node: move.source });
+        } catch (e) {
+          log.warn(`${label}: cannot read the cluster's tasks (${(e as Error).message}); trying again`);
+        }
         if (!real) {
           if (now().getTime() - startedAt.getTime() > 120_000) {
             log.error(`${label}: HA manager accepted the migration but started no migration task within 2 minutes`);
@@ -232,6 +288,7 @@ async function follow(move: MoveToExecute, base: RecordBase, firstUpid: string, 
           continue;
         }
         upid = real;
+        onUpid(upid);
         follower = new LogFollower(opts.port, upid);
         opts.record({ ...base, at: now().toISOString(), status: 'started', upid, started_at: startedAt.toISOString() });
         log.info(`${label}: HA resource agent started the migration task ${upid}`);

@@ -66,7 +66,13 @@ export class LogFollower {
 
 /** Outcome of a stopped task, with what its log says about the transfer. */
 export async function stoppedOutcome(exitstatus: string, follower: LogFollower): Promise<TaskOutcome> {
-  const p = await follower.update();
+  let p: MigrationProgress;
+  try {
+    p = await follower.update();
+  } catch {
+    // The log could not be read: the exit status alone still tells the outcome.
+    p = summarizeMigrationLog([]);
+  }
   const ok = exitstatus === 'OK' || exitstatus.startsWith('WARNINGS');
   return {
     status: ok ? 'completed' : 'failed',

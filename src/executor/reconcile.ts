@@ -2,6 +2,10 @@ import { log } from '../log/logger.js';
 import type { MigrationRecord } from '../history/store.js';
 import type { MigrationState } from '../history/views.js';
 import { LogFollower, stoppedOutcome } from './follow.js';
+import { parseUpid } from '../pve/upid.js';
+
+/** How long after an HA request its real migration task may take to appear. */
+const HA_HANDOVER_LIMIT_S = 600;
 import { guestRef } from '../util/guest.js';
 import type { ExecutorPort } from './port.js';
 
@@ -30,6 +34,16 @@ export async function reconcile(port: ExecutorPort, unfinished: readonly Migrati
       if (st.type === 'hamigrate' && st.status === 'stopped' && st.exitstatus === 'OK') {
         const real = await port.findRealMigrationTask(upid, { vmid: m.vmid, node: m.source });
         if (!real) {
+          const startedS = parseUpid(upid)?.starttime ?? Date.parse(m.started_at ?? m.first_at) / 1000;
+          if (now().getTime() / 1000 - startedS > HA_HANDOVER_LIMIT_S) {
+            // The HA manager accepted the request long ago and started nothing (or the task has
+            // left the cluster's recent list): an outcome, not an eternal "unknown".
+            const { first_at: _f, ...rest } = m;
+            record({ ...rest, at: now().toISOString(), run_id: runId, status: 'failed', upid, finished_at: now().toISOString(), error: 'HA manager started no migration task (none found for 10 minutes)' } as MigrationRecord);
+            result.settled.push({ migration: m, status: 'failed' });
+            log.error(`${label}: HA migration ${upid} failed: the HA manager started no migration task`);
+            continue;
+          }
           result.unknown.push(m);
           log.warn(`${label}: HA migration ${upid} ended but its migration task was not found yet`);
           continue;

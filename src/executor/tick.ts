@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { log } from '../log/logger.js';
 import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
 import { appendRecord, readHistory, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
-import { activeHalt, engineHistoryView, lastRun, unfinishedMigrations } from '../history/views.js';
+import { activeHalt, engineHistoryView, failureWithoutHalt, lastRun, unfinishedMigrations } from '../history/views.js';
 import { acquireLock, LockBusyError } from '../history/lock.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { takeSnapshot } from '../pve/snapshot.js';
@@ -79,7 +79,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
   const secret = resolveTokenSecret(cfg, loaded.path);
   let lock;
   try {
-    lock = acquireLock(`${historyPath}.lock`);
+    lock = await acquireLock(historyPath);
   } catch (e) {
     if (e instanceof LockBusyError) {
       if (opts.scheduled) {
@@ -92,7 +92,6 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     }
     throw e;
   }
-  if (lock.recoveredFrom !== null) log.warn(`took over the run lock left by process ${lock.recoveredFrom}, which is gone`);
 
   let client: PveClient | null = null;
   const getClient = () => {
@@ -131,6 +130,12 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     records = read.records;
 
     // Outcomes of migrations an earlier run could not see to the end.
+    // A run killed between a failure and its halt record: halt now.
+    const lostHalt = am.safety_checks.abort_on_failure && !activeHalt(records) ? failureWithoutHalt(records) : null;
+    if (lostHalt) {
+      append({ v: 1, type: 'halted', at: now().toISOString(), run_id: runId, vmid: lostHalt.vmid, guest_type: lostHalt.guest_type, migration_id: lostHalt.migration_id, error: lostHalt.error ?? 'migration failed' });
+      log.error(`automation halted: the failed migration of ${guestRef(lostHalt.vmid, lostHalt.guest_type)} (run ${lostHalt.run_id}) was never followed by its halt`);
+    }
     const unfinished = unfinishedMigrations(records);
     if (unfinished.length) {
       const rec = await reconcile(getClient(), unfinished, runId, (r) => append(r), now);
@@ -142,7 +147,8 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     }
 
     if (opts.scheduled) {
-      const last = lastRun(records, (r) => r.trigger === 'scheduled');
+      // A run dated after now (the clock was stepped back) does not hold the next ones back.
+      const last = lastRun(records, (r) => r.trigger === 'scheduled' && Date.parse(r.started_at) <= startedAt.getTime());
       const due = last ? Date.parse(last.started_at) + am.check_interval_minutes * 60_000 - THROTTLE_SLACK_MS : 0;
       if (startedAt.getTime() < due) {
         log.debug(`scheduled run skipped: the last one started at ${last!.started_at}, check_interval_minutes is ${am.check_interval_minutes}`);
@@ -252,31 +258,40 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
       return result;
     }
 
-    const results = await executeMoves(
+    // With abort_on_failure the halt is recorded right after the failure, not when the run ends:
+    // a run killed in between must not leave the failure without its halt.
+    let haltedNow: HistoryRecord | null = null;
+    const recordMigration = (r: MigrationRecord) => {
+      append(r);
+      if (r.status === 'failed' && am.safety_checks.abort_on_failure && !haltedNow) {
+        haltedNow = { v: 1, type: 'halted', at: now().toISOString(), run_id: runId, vmid: r.vmid, guest_type: r.guest_type, migration_id: r.migration_id, error: r.error ?? 'migration failed' };
+        append(haltedNow);
+        log.error(`automation halted: ${haltMessage(haltedNow as { vmid: number; at: string; error: string })}`);
+      }
+    };
+    const { results, error: execError } = await executeMoves(
       plan.moves.map((m) => ({ ...m, ...(verified.get(m.vmid) ? { precondition: verified.get(m.vmid)! } : {}) })),
-      { port: getClient(), config: cfg, runId, record: (r: MigrationRecord) => append(r), stopping, now, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}), ...(opts.progressMs ? { progressMs: opts.progressMs } : {}) },
+      { port: getClient(), config: cfg, runId, record: recordMigration, stopping, now, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}), ...(opts.progressMs ? { progressMs: opts.progressMs } : {}) },
     );
     result.results = results;
     const failed = results.filter((r) => r.status === 'failed');
     const timedOut = results.filter((r) => r.status === 'timeout');
     const completed = results.filter((r) => r.status === 'completed');
-    if (failed.length && am.safety_checks.abort_on_failure) {
-      const f = failed[0]!;
-      const halted: HistoryRecord = { v: 1, type: 'halted', at: now().toISOString(), run_id: runId, vmid: f.move.vmid, guest_type: f.move.type, ...(f.migrationId ? { migration_id: f.migrationId } : {}), error: f.detail ?? 'migration failed' };
-      append(halted);
-      log.error(`automation halted: ${haltMessage(halted as { vmid: number; at: string; error: string })}`);
-    }
     const moveDecisions: DecisionRecord[] = results.map((r) => ({
       vmid: r.move.vmid, name: r.move.name, guest_type: r.move.type, action: r.status === 'skipped' ? 'skip' : 'move',
       reason: r.status === 'skipped' ? r.detail ?? 'skipped' : r.move.reason, source: r.move.source, target: r.move.target,
       ...(r.move.kind ? { kind: r.move.kind } : {}), confidence: r.move.confidence, outcome: r.status,
     }));
     const started = results.filter((r) => r.status !== 'skipped');
+    const interrupted = results.filter((r) => r.status === 'interrupted');
     const outcome: RunRecord['outcome'] = !started.length ? 'no_action'
-      : failed.length + timedOut.length === 0 && results.every((r) => r.status === 'completed') ? 'success'
-        : completed.length ? 'partial' : 'failed';
-    finishRun(outcome, { gates, decisions: [...moveDecisions, ...skipDecisions], summary: { ...summary, moves_completed: completed.length, moves_failed: failed.length + timedOut.length } });
-    if (failed.length || timedOut.length) result.exitCode = 1;
+      : failed.length + timedOut.length + interrupted.length === 0 && results.every((r) => r.status === 'completed') ? 'success'
+        : failed.length + timedOut.length === 0 || completed.length + interrupted.length ? 'partial' : 'failed';
+    finishRun(outcome, {
+      gates, decisions: [...moveDecisions, ...skipDecisions], summary: { ...summary, moves_completed: completed.length, moves_failed: failed.length + timedOut.length },
+      ...(execError ? { reason: `Stopped starting migrations: ${execError}` } : interrupted.length && stopping() ? { reason: 'Stopped by signal: migrations in flight recorded as interrupted (Proxmox finishes them)' } : {}),
+    });
+    if (failed.length || timedOut.length || execError) result.exitCode = 1;
     return result;
   } catch (e) {
     const msg = (e as Error).message;
@@ -289,6 +304,6 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
   } finally {
     result.apiRequests = (client as PveClient | null)?.requestCount ?? 0;
     await (client as PveClient | null)?.close();
-    lock.release();
+    await lock.release();
   }
 }

@@ -1,79 +1,67 @@
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { connect, createServer } from 'node:net';
+import { resolve } from 'node:path';
 
 /**
- * The run lock: two ticks never run at once (the timer and a person at the shell). The lock is a
- * file beside the history holding the owner's pid, created atomically with link(2). A lock whose
- * process is gone (kill -9, power loss) is taken over.
+ * The run lock: two ticks never run at once (the timer and a person at the shell), and `resume`
+ * never writes beside a running tick. The lock is a listening socket in Linux's abstract unix
+ * namespace, named after the history file: binding is atomic, and the kernel frees the name the
+ * moment its process dies (kill -9, OOM, power loss), so there is no stale lock to recover, no
+ * pid to mistake for a live one after a reboot, and no file whose permissions could hide it.
+ * Whoever finds it taken asks the holder for its pid, to name it in the message.
  */
 export class LockBusyError extends Error {
-  constructor(readonly path: string, readonly pid: number) {
-    super(`another proxbalance run (pid ${pid}) holds the lock ${path}; try again when it ends`);
+  constructor(readonly path: string, readonly pid: number | null) {
+    super(`another proxbalance run (${pid ? `pid ${pid}` : 'pid unknown'}) holds the lock of ${path}; try again when it ends`);
     this.name = 'LockBusyError';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function ownerOf(path: string): number | null {
-  try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    return Number.isFinite(pid) ? pid : null;
-  } catch {
-    return null;
   }
 }
 
 export interface RunLock {
   path: string;
-  /** Set when a lock of a dead process was taken over. */
-  recoveredFrom: number | null;
-  release(): void;
+  release(): Promise<void>;
 }
 
-export function acquireLock(path: string): RunLock {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${process.pid}\n`, { mode: 0o640 });
-  let recoveredFrom: number | null = null;
+/** The abstract socket name for a history file (the same for every spelling of its path). */
+export function lockName(historyPath: string): string {
+  return `\0proxbalance-run-${createHash('sha256').update(resolve(historyPath)).digest('hex').slice(0, 40)}`;
+}
+
+function holderPid(name: string): Promise<number | null> {
+  return new Promise((done) => {
+    let data = '';
+    const sock = connect({ path: name });
+    const timer = setTimeout(() => { sock.destroy(); done(null); }, 1000);
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => (data += d));
+    sock.on('error', () => { clearTimeout(timer); done(null); });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      const pid = Number.parseInt(data, 10);
+      done(Number.isFinite(pid) ? pid : null);
+    });
+  });
+}
+
+export async function acquireLock(historyPath: string): Promise<RunLock> {
+  const name = lockName(historyPath);
+  const server = createServer((sock) => sock.end(`${process.pid}\n`));
   try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        linkSync(tmp, path);
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const pid = ownerOf(path);
-        if (pid !== null && pid !== process.pid && alive(pid)) throw new LockBusyError(path, pid);
-        // Stale (or unreadable: a crash between create and write). Remove it only if it still
-        // names the same owner, then try again.
-        if (ownerOf(path) === pid) {
-          try { unlinkSync(path); } catch { /* someone else removed it */ }
-        }
-        recoveredFrom = pid;
-        if (attempt === 2) throw new LockBusyError(path, pid ?? 0);
-      }
-    }
-  } finally {
-    try { unlinkSync(tmp); } catch { /* gone */ }
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen({ path: name }, () => ok());
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new LockBusyError(historyPath, await holderPid(name));
+    throw e;
   }
-  let released = false;
+  server.unref();
+  let released: Promise<void> | null = null;
   return {
-    path,
-    recoveredFrom,
+    path: historyPath,
     release() {
-      if (released) return;
-      released = true;
-      if (ownerOf(path) === process.pid) {
-        try { unlinkSync(path); } catch { /* gone */ }
-      }
+      released ??= new Promise<void>((ok) => server.close(() => ok()));
+      return released;
     },
   };
 }

@@ -165,3 +165,19 @@ export function engineHistoryView(records: readonly HistoryRecord[], nowMs: numb
     })),
   };
 }
+
+/**
+ * A failed live migration recorded by a run that never finished (no run record of its run) and
+ * not followed by a halt or a resume: the process died between the failure and the halt that
+ * abort_on_failure asks for. The caller halts on it.
+ */
+export function failureWithoutHalt(records: readonly HistoryRecord[]): MigrationRecord | null {
+  const finished = new Set<string>();
+  let pending: MigrationRecord[] = [];
+  for (const r of records) {
+    if (r.type === 'run') finished.add(r.run_id);
+    else if (r.type === 'halted' || r.type === 'resumed') pending = [];
+    else if (r.type === 'migration' && r.status === 'failed') pending.push(r);
+  }
+  return pending.find((m) => !finished.has(m.run_id)) ?? null;
+}
