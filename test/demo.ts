@@ -8,17 +8,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from './helpers/cli.js';
-import { startFakePve } from './fake-pve/server.js';
+import { connectionConfig, startFakePve } from './fake-pve/server.js';
 
 const fake = await startFakePve({ scenario: 'demo', msPerSecond: 150 });
 const dir = mkdtempSync(join(tmpdir(), 'proxbalance-demo-'));
 const configPath = join(dir, 'config.json');
 writeFileSync(configPath, JSON.stringify({
-  proxmox_host: fake.host,
-  proxmox_port: fake.port,
-  proxmox_api_token_id: fake.tokenId,
-  proxmox_api_token_secret: fake.tokenSecret,
-  proxmox_ca_file: fake.caFile,
+  ...connectionConfig(fake),
   history_file: join(dir, 'history.jsonl'),
   automated_migrations: { enabled: true, dry_run: false },
 }, null, 2), { mode: 0o600 });

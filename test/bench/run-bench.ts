@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
-import { startFakePve } from '../fake-pve/server.js';
+import { connectionConfig, startFakePve } from '../fake-pve/server.js';
 
 const sizes: Array<[number, number]> = [[3, 30], [20, 2000], [64, 10000]];
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
@@ -37,8 +37,7 @@ for (const [nodes, guests] of sizes) {
   const dir = mkdtempSync(join(tmpdir(), 'proxbalance-bench-'));
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify({
-    proxmox_host: fake.host, proxmox_port: fake.port, proxmox_api_token_id: fake.tokenId, proxmox_api_token_secret: fake.tokenSecret,
-    proxmox_ca_file: fake.caFile, history_file: join(dir, 'history.jsonl'), automated_migrations: { enabled: true },
+    ...connectionConfig(fake), history_file: join(dir, 'history.jsonl'), automated_migrations: { enabled: true },
   }), { mode: 0o600 });
   const results = [];
   for (let i = 0; i < repeats; i++) {

@@ -5,7 +5,7 @@
  * Prints how to connect (a config snippet with the CA file and fingerprint).
  */
 import { parseArgs } from 'node:util';
-import { startFakePve } from './server.js';
+import { connectionConfig, startFakePve } from './server.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,13 +28,7 @@ const fake = await startFakePve({
   ...(values.secret ? { tokenSecret: values.secret } : {}),
   ...(values['token-id'] ? { tokenId: values['token-id'] } : {}),
 });
-const config = {
-  proxmox_host: fake.host,
-  proxmox_port: fake.port,
-  proxmox_api_token_id: fake.tokenId,
-  proxmox_api_token_secret: fake.tokenSecret,
-  proxmox_ca_file: fake.caFile,
-};
+const config = connectionConfig(fake);
 process.stdout.write(
   `fake Proxmox VE listening on ${fake.url} (${fake.state.nodes.length} nodes, ${fake.state.guests.length} guests)\n` +
     `certificate SHA-256 fingerprint: ${fake.fingerprint}\n` +

@@ -455,6 +455,17 @@ function buildState(opts: FakePveOptions): FakeState {
   return loadScenario(opts.scenario ?? 'demo', so);
 }
 
+/** The connection keys of a config.json for this fake (TLS verified with its CA file). */
+export function connectionConfig(fake: Pick<FakePve, 'host' | 'port' | 'tokenId' | 'tokenSecret' | 'caFile'>) {
+  return {
+    proxmox_host: fake.host,
+    proxmox_port: fake.port,
+    proxmox_api_token_id: fake.tokenId,
+    proxmox_api_token_secret: fake.tokenSecret,
+    proxmox_ca_file: fake.caFile,
+  };
+}
+
 export async function startFakePve(opts: FakePveOptions = {}): Promise<FakePve> {
   const state = buildState(opts);
   const tokenId = opts.tokenId ?? 'proxbalance@pve!balancer';

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempDir, type CliResult } from './cli.js';
-import { startFakePve, type FakePve, type FakePveOptions } from '../fake-pve/server.js';
+import { connectionConfig, startFakePve, type FakePve, type FakePveOptions } from '../fake-pve/server.js';
 import type { HistoryRecord } from '../../src/history/store.js';
 
 /** A fake cluster, a config pointing at it (TLS verified with its CA file) and a temp history. */
@@ -21,11 +21,7 @@ export async function setupE2E(fakeOpts: FakePveOptions, automated: Record<strin
   const configPath = join(dir, 'config.json');
   const historyPath = join(dir, 'history.jsonl');
   const config = {
-    proxmox_host: fake.host,
-    proxmox_port: fake.port,
-    proxmox_api_token_id: fake.tokenId,
-    proxmox_api_token_secret: fake.tokenSecret,
-    proxmox_ca_file: fake.caFile,
+    ...connectionConfig(fake),
     history_file: historyPath,
     automated_migrations: { enabled: true, dry_run: false, ...automated },
     ...extra,
