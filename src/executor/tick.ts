@@ -124,26 +124,32 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     return run;
   };
 
+  /**
+   * abort_on_failure: the halt is appended right after the failure is recorded, whoever records it
+   * (the executor, reconciliation, or this tick finding a run that died in between).
+   */
+  const haltAfter = (m: Pick<MigrationRecord, 'vmid' | 'guest_type' | 'migration_id' | 'error'>, how: string) => {
+    if (!am.safety_checks.abort_on_failure || activeHalt(records)) return;
+    const halted: HistoryRecord = { v: 1, type: 'halted', at: now().toISOString(), run_id: runId, vmid: m.vmid, guest_type: m.guest_type, migration_id: m.migration_id, error: m.error ?? 'migration failed' };
+    append(halted);
+    log.error(`automation halted${how}: ${haltMessage(halted as { vmid: number; at: string; error: string })}`);
+  };
+
   try {
     const read = await readHistory(historyPath);
     for (const w of read.warnings) log.warn(w);
     records = read.records;
 
-    // Outcomes of migrations an earlier run could not see to the end.
     // A run killed between a failure and its halt record: halt now.
-    const lostHalt = am.safety_checks.abort_on_failure && !activeHalt(records) ? failureWithoutHalt(records) : null;
-    if (lostHalt) {
-      append({ v: 1, type: 'halted', at: now().toISOString(), run_id: runId, vmid: lostHalt.vmid, guest_type: lostHalt.guest_type, migration_id: lostHalt.migration_id, error: lostHalt.error ?? 'migration failed' });
-      log.error(`automation halted: the failed migration of ${guestRef(lostHalt.vmid, lostHalt.guest_type)} (run ${lostHalt.run_id}) was never followed by its halt`);
-    }
+    const lostHalt = failureWithoutHalt(records);
+    if (lostHalt) haltAfter(lostHalt, ` (the failure recorded by run ${lostHalt.run_id} was never followed by its halt)`);
+    // Outcomes of migrations an earlier run could not see to the end.
     const unfinished = unfinishedMigrations(records);
     if (unfinished.length) {
-      const rec = await reconcile(getClient(), unfinished, runId, (r) => append(r), now);
-      const failedNow = rec.settled.find((s) => s.status === 'failed');
-      if (failedNow && am.safety_checks.abort_on_failure && !activeHalt(records)) {
-        const m = failedNow.migration;
-        append({ v: 1, type: 'halted', at: now().toISOString(), run_id: runId, vmid: m.vmid, guest_type: m.guest_type, migration_id: m.migration_id, error: 'migration failed (found when its outcome was looked up)' });
-      }
+      await reconcile(getClient(), unfinished, runId, (r) => {
+        append(r);
+        if (r.status === 'failed') haltAfter(r, ' (a failure found when its outcome was looked up)');
+      }, now);
     }
 
     if (opts.scheduled) {
@@ -258,16 +264,9 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
       return result;
     }
 
-    // With abort_on_failure the halt is recorded right after the failure, not when the run ends:
-    // a run killed in between must not leave the failure without its halt.
-    let haltedNow: HistoryRecord | null = null;
     const recordMigration = (r: MigrationRecord) => {
       append(r);
-      if (r.status === 'failed' && am.safety_checks.abort_on_failure && !haltedNow) {
-        haltedNow = { v: 1, type: 'halted', at: now().toISOString(), run_id: runId, vmid: r.vmid, guest_type: r.guest_type, migration_id: r.migration_id, error: r.error ?? 'migration failed' };
-        append(haltedNow);
-        log.error(`automation halted: ${haltMessage(haltedNow as { vmid: number; at: string; error: string })}`);
-      }
+      if (r.status === 'failed') haltAfter(r, '');
     };
     const { results, error: execError } = await executeMoves(
       plan.moves.map((m) => ({ ...m, ...(verified.get(m.vmid) ? { precondition: verified.get(m.vmid)! } : {}) })),
