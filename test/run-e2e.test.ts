@@ -425,3 +425,16 @@ test('a signal during the checks before a POST starts nothing', async () => {
     await e.cleanup();
   }
 });
+
+test("our own ended migration does not hold the slot while the cluster's task list still shows it running", async () => {
+  const e = await setupE2E({ scenario: 'demo' }, { rules: { max_concurrent_migrations: 1 } });
+  try {
+    e.fake.inject({ kind: 'tasks-lag', ms: 60_000 });
+    const r = await e.run(['run']);
+    assert.equal(r.code, 0, r.stderr);
+    const done = migrations(e.records()).filter((m) => m.status === 'completed');
+    assert.equal(done.length, 3, `all planned moves ran one after the other: ${r.stdout}`);
+  } finally {
+    await e.cleanup();
+  }
+});

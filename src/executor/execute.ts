@@ -68,6 +68,8 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
   const inFlight = new Set<Promise<void>>();
   /** Our migrations in flight, by vmid. */
   const ours = new Map<number, Promise<void>>();
+  /** UPIDs of our migrations whose end we have seen. */
+  const ended = new Set<string>();
   let failed = false;
 
   const skip = (move: MoveToExecute, detail: string) => {
@@ -108,7 +110,7 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
     // Busy: what the cluster shows running, plus ours until we have seen their outcome (a task can
     // end in Proxmox before our follower has read it: its slot is not free until then).
     let tasks: Awaited<ReturnType<ExecutorPort["clusterTasks"]>> | undefined;
-    const busyNow = () => new Set([...migratingVmids(tasks ?? []), ...ours.keys()]);
+    const busyNow = () => new Set([...migratingVmids((tasks ?? []).filter((t) => !ended.has(t.upid))), ...ours.keys()]);
     for (;;) {
       tasks = await opts.port.clusterTasks();
       const busy = busyNow().size;
@@ -195,6 +197,10 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
     const p = follow(move, base, upid, startedAt, opts, pollMs, now).then((r) => {
       results.push(r);
       if (r.status === 'failed') failed = true;
+      // The cluster's task list can show a task as running a little after its status says it
+      // stopped: ours that we have seen end no longer hold a slot.
+      ended.add(upid);
+      if (r.upid) ended.add(r.upid);
     });
     inFlight.add(p);
     ours.set(move.vmid, p);

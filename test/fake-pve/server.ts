@@ -59,7 +59,9 @@ export type Fault =
   | { kind: 'node-offline'; node: string; afterMs?: number }
   | { kind: 'fail-migration'; vmid: number; reason?: string }
   /** rrddata of a node answers points without values (no data recorded). */
-  | { kind: 'rrd-empty'; node: string };
+  | { kind: 'rrd-empty'; node: string }
+  /** GET /cluster/tasks shows an ended task as running for this long after its end. */
+  | { kind: 'tasks-lag'; ms: number };
 
 export interface RequestRecord {
   method: string;
@@ -222,7 +224,8 @@ export const ROUTES: Record<string, Handler> = {
   'GET /cluster/tasks': (c) =>
     c.state.visibleTasks().map((t) => {
       const e: Record<string, unknown> = { upid: t.upid, node: t.node, pid: t.pid, pstart: t.pstart, starttime: t.starttime, type: t.type, id: t.id, user: t.user };
-      if (t.ended) Object.assign(e, { status: t.exitstatus, endtime: Math.floor(t.endMs / 1000) });
+      // The cluster's list learns of a task's end later than the task's own status (tasks-lag).
+      if (t.ended && c.state.now() - t.endMs >= c.state.tasksLagMs) Object.assign(e, { status: t.exitstatus, endtime: Math.floor(t.endMs / 1000) });
       return e;
     }),
   'GET /cluster/ha/status/current': (c) => {
@@ -621,6 +624,9 @@ export async function startFakePve(opts: FakePveOptions = {}): Promise<FakePve> 
       case 'fail-migration':
         state.failMigrations.set(f.vmid, f.reason ?? 'migration aborted by the fake');
         return () => state.failMigrations.delete(f.vmid);
+      case 'tasks-lag':
+        state.tasksLagMs = f.ms;
+        return () => (state.tasksLagMs = 0);
       case 'rrd-empty':
         rrdEmpty.add(f.node);
         return () => rrdEmpty.delete(f.node);

@@ -100,6 +100,8 @@ export class FakeState {
   clusterName: string;
   version: string;
   crs: { ha?: string; 'ha-auto-rebalance'?: number };
+  /** Fault: how long GET /cluster/tasks keeps showing an ended task as running. */
+  tasksLagMs = 0;
   /** vmid → reason: the next migration of that guest fails with "migration aborted". */
   failMigrations = new Map<number, string>();
   private pending: Array<{ atMs: number; apply: () => void }> = [];
