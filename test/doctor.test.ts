@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers/cli.js';
+import { serviceUserProblem } from '../src/doctor/doctor.js';
 import { setupE2E } from './helpers/e2e.js';
 
 interface Check { name: string; status: string; message: string; fix?: string }
@@ -71,5 +74,24 @@ test('doctor: a refused token, an unreachable host and insecure TLS each say wha
     assert.match(h.message, /not reachable \(ECONNREFUSED\)/);
   } finally {
     await e.cleanup();
+  }
+});
+
+test('doctor run as root judges the history by the service user, not by root', (t) => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const hist = join(dir, 'state', 'history.jsonl');
+    mkdirSync(join(dir, 'state'), { mode: 0o755 });
+    chmodSync(join(dir, 'state'), 0o755);
+    const passwd = 'root:x:0:0:root:/root:/bin/bash\nproxbalance:x:64999:64999::/nonexistent:/usr/sbin/nologin\n';
+    assert.equal(serviceUserProblem(hist, 'root:x:0:0::/root:/bin/bash\n'), null, 'no service user: nothing to say');
+    if (process.getuid?.() !== 0) return t.skip('needs root to own the folder as root');
+    assert.match(serviceUserProblem(hist, passwd)!, /service user proxbalance \(uid 64999\) cannot write .*state \(owner 0:0, mode 755\)/);
+    chownSync(join(dir, 'state'), 64999, 64999);
+    assert.equal(serviceUserProblem(hist, passwd), null);
+    writeFileSync(hist, '', { mode: 0o644 });
+    assert.match(serviceUserProblem(hist, passwd)!, /cannot write .*history\.jsonl/, 'the file itself, once it exists');
+  } finally {
+    cleanup();
   }
 });

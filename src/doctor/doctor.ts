@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { connect } from 'node:tls';
 import { readHistory } from '../history/store.js';
@@ -42,6 +42,31 @@ function tlsMode(cfg: LoadedConfig['config']): string {
   return 'verified against the system CAs';
 }
 
+/**
+ * Run as root, access checks always pass: when the service's user exists (in `passwd`, the text
+ * of /etc/passwd), check that it, not root, can write the history file, or create it in its folder.
+ */
+export function serviceUserProblem(hist: string, passwd: string): string | null {
+  const entry = passwd.split('\n').find((l) => l.startsWith('proxbalance:'));
+  if (!entry) return null;
+  const [, , uidText, gidText] = entry.split(':');
+  const uid = Number(uidText);
+  const gid = Number(gidText);
+  const target = existsSync(hist) ? hist : dirname(hist);
+  if (!existsSync(target)) return null;
+  const st = statSync(target);
+  const can = (st.uid === uid && st.mode & 0o200) || (st.gid === gid && st.mode & 0o020) || st.mode & 0o002;
+  return can ? null : `the service user proxbalance (uid ${uid}) cannot write ${target} (owner ${st.uid}:${st.gid}, mode ${(st.mode & 0o777).toString(8)})`;
+}
+
+function readPasswd(): string {
+  try {
+    return readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** Every check `proxbalance doctor` makes, in order. A failed prerequisite skips what depends on it. */
 export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
   const cfg = loaded.config;
@@ -81,6 +106,9 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
   } catch (e) {
     add({ name: 'history', status: 'fail', message: `${hist}: ${(e as Error).message}`, fix: 'point history_file to a writable place (the service writes /var/lib/proxbalance)' });
   }
+
+  const service = process.getuid?.() === 0 ? serviceUserProblem(hist, readPasswd()) : null;
+  if (service) add({ name: 'history', status: 'warn', message: service, fix: `chown -R proxbalance:proxbalance ${dirname(hist)}` });
 
   if (!secret) return checks;
   const hosts = Array.isArray(cfg.proxmox_host) ? cfg.proxmox_host : [cfg.proxmox_host];
