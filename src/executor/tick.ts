@@ -66,7 +66,7 @@ export function haltMessage(h: { vmid: number; at: string; guest_type?: string; 
   return `Automation halted after failed migration of ${label} at ${h.at}; run \`proxbalance resume\``;
 }
 
-/** One tick: lock, reconcile, throttle, gates, snapshot, plan, execute or simulate, record. */
+/** One tick: lock, throttle, reconcile, gates, snapshot, plan, execute or simulate, record. */
 export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<TickResult> {
   const cfg = loaded.config;
   const am = cfg.automated_migrations;
@@ -140,6 +140,17 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     for (const w of read.warnings) log.warn(w);
     records = read.records;
 
+    // Throttle first: a timer tick that is not due does nothing at all (no record, no request).
+    if (opts.scheduled) {
+      // A run dated after now (the clock was stepped back) does not hold the next ones back.
+      const last = lastRun(records, (r) => r.trigger === 'scheduled' && Date.parse(r.started_at) <= startedAt.getTime());
+      const due = last ? Date.parse(last.started_at) + am.check_interval_minutes * 60_000 - THROTTLE_SLACK_MS : 0;
+      if (startedAt.getTime() < due) {
+        log.debug(`scheduled run skipped: the last one started at ${last!.started_at}, check_interval_minutes is ${am.check_interval_minutes}`);
+        return result;
+      }
+    }
+
     // A run killed between a failure and its halt record: halt now.
     const lostHalt = failureWithoutHalt(records);
     if (lostHalt) haltAfter(lostHalt, ` (the failure recorded by run ${lostHalt.run_id} was never followed by its halt)`);
@@ -150,16 +161,6 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
         append(r);
         if (r.status === 'failed') haltAfter(r, ' (a failure found when its outcome was looked up)');
       }, now);
-    }
-
-    if (opts.scheduled) {
-      // A run dated after now (the clock was stepped back) does not hold the next ones back.
-      const last = lastRun(records, (r) => r.trigger === 'scheduled' && Date.parse(r.started_at) <= startedAt.getTime());
-      const due = last ? Date.parse(last.started_at) + am.check_interval_minutes * 60_000 - THROTTLE_SLACK_MS : 0;
-      if (startedAt.getTime() < due) {
-        log.debug(`scheduled run skipped: the last one started at ${last!.started_at}, check_interval_minutes is ${am.check_interval_minutes}`);
-        return result;
-      }
     }
 
     if (!am.enabled && !opts.dryRunFlag) {
