@@ -64,7 +64,15 @@ export function plan(snapshot: ClusterSnapshot, config: ProxbalanceConfig, histo
   const rt = config.recommendation_thresholds;
   const th: Thresholds = { cpu: rt.cpu_threshold, mem: rt.mem_threshold, iowait: rt.iowait_threshold };
   const sc = am.safety_checks;
-  const sim = new Sim(snapshot, th, { mem: sc.max_node_memory_percent, cpu: sc.max_node_cpu_percent }, new Set(am.maintenance_nodes), am.rules.respect_exclude_tags);
+  // Nodes a live migration touched within the hour: their CPU average does not show it yet.
+  const recentlyChanged = new Set<string>();
+  for (const m of history.migrations) {
+    if (nowMs - Date.parse(m.finished_at ?? m.started_at) < 3_600_000) {
+      recentlyChanged.add(m.source);
+      recentlyChanged.add(m.target);
+    }
+  }
+  const sim = new Sim(snapshot, th, { mem: sc.max_node_memory_percent, cpu: sc.max_node_cpu_percent }, new Set(am.maintenance_nodes), am.rules.respect_exclude_tags, recentlyChanged);
 
   const gate = evaluateGates(snapshot, config, history, nowMs);
   const nodesBefore = nodeLoads(sim);

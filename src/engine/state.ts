@@ -18,12 +18,21 @@ export interface SimNode {
   balanced: boolean;
   maxcpu: number;
   maxmem: number;
-  /** CPU in use, cores (averaged when the snapshot has averages). */
+  /**
+   * CPU in use, cores: the hour's average when the snapshot has it (one spike does not move
+   * guests), the current figure on a node a migration touched within the hour (its average still
+   * shows the guests that left or not those that came).
+   */
   cpuCores: number;
-  /** Memory in use, bytes (averaged when available). */
+  /** Memory in use now, bytes (memory does not spike; an hour's average lags behind migrations). */
   mem: number;
-  /** Memory for the cap check: `mem` plus the full configured memory of every guest moved in. */
+  /**
+   * Memory for the cap check: the higher of now and the hour's average, plus the full configured
+   * memory of every guest moved in (running or not).
+   */
   worstMem: number;
+  /** CPU for the cap check, cores: the higher of now and the hour's average, plus what moves in. */
+  worstCpu: number;
   iowaitPct: number;
   /** Running guests on the node. */
   running: number;
@@ -61,6 +70,15 @@ export interface Delta {
   pen: number;
 }
 
+/**
+ * used / total in percent. A node that reports no total (maxmem or maxcpu 0: it could not be
+ * read) is full when anything is used, so it is never a target and no figure becomes NaN.
+ */
+function percent(used: number, total: number): number {
+  if (total > 0) return (used / total) * 100;
+  return used > 0 ? 100 : 0;
+}
+
 export class Sim {
   readonly nodes: SimNode[];
   readonly byName = new Map<string, SimNode>();
@@ -79,13 +97,20 @@ export class Sim {
     readonly caps: { mem: number; cpu: number },
     maintenanceNames: ReadonlySet<string>,
     trackGroups: boolean,
+    /** Nodes a live migration touched within the last hour: their CPU average is stale. */
+    recentlyChanged: ReadonlySet<string> = new Set(),
   ) {
+    const finite = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : 0);
     this.nodes = snap.nodes.map((sn, idx) => {
       const online = sn.status === 'online';
       const haMaintenance = sn.ha_state === 'maintenance';
       const maintenance = maintenanceNames.has(sn.name) || haMaintenance;
-      const cpuFrac = sn.avg ? sn.avg.cpu : sn.cpu;
-      const mem = sn.avg ? sn.avg.mem : sn.mem;
+      const cpuNow = finite(sn.cpu);
+      const cpuAvg = sn.avg ? finite(sn.avg.cpu) : cpuNow;
+      const memNow = finite(sn.mem);
+      const memAvg = sn.avg ? finite(sn.avg.mem) : memNow;
+      const cpuFrac = recentlyChanged.has(sn.name) ? cpuNow : cpuAvg;
+      const mem = memNow;
       const node: SimNode = {
         idx,
         name: sn.name,
@@ -96,9 +121,10 @@ export class Sim {
         balanced: online && sn.complete && !maintenance && sn.maxmem > 0 && sn.maxcpu > 0,
         maxcpu: sn.maxcpu,
         maxmem: sn.maxmem,
-        cpuCores: (Number.isFinite(cpuFrac) ? cpuFrac : 0) * sn.maxcpu,
-        mem: Number.isFinite(mem) ? mem : 0,
-        worstMem: Number.isFinite(mem) ? mem : 0,
+        cpuCores: cpuFrac * sn.maxcpu,
+        mem,
+        worstMem: Math.max(memNow, memAvg),
+        worstCpu: Math.max(cpuNow, cpuAvg) * sn.maxcpu,
         iowaitPct: sn.avg && Number.isFinite(sn.avg.iowait) ? sn.avg.iowait * 100 : 0,
         running: 0,
       };
@@ -123,7 +149,9 @@ export class Sim {
         mem,
         cpuOut: 0,
         memOut: 0,
-        reserve: running ? Math.max(g.maxmem, g.mem) : 0,
+        // Worst case on the target: all its configured memory, also for a stopped guest (it may
+        // be started there: onboot, HA, a person).
+        reserve: Math.max(g.maxmem, g.mem),
         localDisk,
         gib: (mem + localDisk) / GiB,
         groups: trackGroups ? g.tags.filter((t) => t.startsWith('exclude_') && t.length > 8) : [],
@@ -165,13 +193,13 @@ export class Sim {
   }
 
   cpuPct(nd: SimNode, extraCores = 0): number {
-    return ((nd.cpuCores + extraCores) / nd.maxcpu) * 100;
+    return percent(nd.cpuCores + extraCores, nd.maxcpu);
   }
   memPct(nd: SimNode, extraBytes = 0): number {
-    return ((nd.mem + extraBytes) / nd.maxmem) * 100;
+    return percent(nd.mem + extraBytes, nd.maxmem);
   }
   worstMemPct(nd: SimNode, extraBytes = 0): number {
-    return ((nd.worstMem + extraBytes) / nd.maxmem) * 100;
+    return percent(nd.worstMem + extraBytes, nd.maxmem);
   }
   load(nd: SimNode): number {
     return nodeLoad(this.cpuPct(nd), this.memPct(nd));
@@ -230,13 +258,18 @@ export class Sim {
   }
 
   /** Can `t` take anything at all (below both caps now)? */
+  /** CPU percent for the cap check (see worstCpu). */
+  worstCpuPct(nd: SimNode, extraCores = 0): number {
+    return percent(nd.worstCpu + extraCores, nd.maxcpu);
+  }
+
   hasRoom(t: SimNode): boolean {
-    return this.worstMemPct(t) < this.caps.mem && this.cpuPct(t) < this.caps.cpu;
+    return this.worstMemPct(t) < this.caps.mem && this.worstCpuPct(t) < this.caps.cpu;
   }
 
   /** Would `t` stay within both caps after receiving `sg` (memory: its full configured memory)? */
   capOk(sg: SimGuest, t: SimNode): boolean {
-    return this.worstMemPct(t, sg.reserve) <= this.caps.mem + 1e-9 && this.cpuPct(t, sg.cpuCores) <= this.caps.cpu + 1e-9;
+    return this.worstMemPct(t, sg.reserve) <= this.caps.mem + 1e-9 && this.worstCpuPct(t, sg.cpuCores) <= this.caps.cpu + 1e-9;
   }
 
   /** Does `t` already hold another guest sharing one of `sg`'s exclude groups? Returns the group. */
@@ -278,6 +311,7 @@ export class Sim {
       this.penalty -= overload(this.cpuPct(nd), this.memPct(nd), this.th);
     }
     nd.cpuCores += cores;
+    nd.worstCpu += cores;
     nd.mem += mem;
     nd.worstMem += worst;
     if (nd.balanced) {
