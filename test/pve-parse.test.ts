@@ -108,9 +108,16 @@ test('small helpers: property strings, rrd averages, LRM states, permission mess
   const avg = averageRrd(pts)!;
   assert.ok(Math.abs(avg.cpu - 0.3) < 1e-9 && avg.mem === 200 && avg.samples === 2);
   assert.equal(averageRrd([{ time: 1 }]), null);
-  assert.equal(lrmState('maintenance mode'), 'maintenance');
-  assert.equal(lrmState('active'), 'active');
-  assert.equal(lrmState('old timestamp - dead?'), 'dead');
+  // Proxmox's own text: "<node> (<state>, <watchdog>, <time>)", older without the watchdog.
+  assert.equal(lrmState('pve1 (maintenance mode, watchdog active, Tue Nov 25 12:00:00 2026)'), 'maintenance');
+  assert.equal(lrmState('pve1 (active, watchdog active, Tue Nov 25 12:00:00 2026)'), 'active');
+  assert.equal(lrmState('pve2 (idle, watchdog standby, Tue Nov 25 12:00:00 2026)'), 'idle');
+  assert.equal(lrmState('deadbeef (active, Tue Nov 25 12:00:00 2026)'), 'active', 'a node name is not a state');
+  assert.equal(lrmState('maintenance-box (active, watchdog active, Tue Nov 25 12:00:00 2026)'), 'active');
+  assert.equal(lrmState('pve3 (old timestamp - dead?, watchdog standby, Tue Nov 25 11:00:00 2026)'), 'dead');
+  assert.equal(lrmState('pve3 (unable to read lrm status)'), 'unknown');
+  assert.equal(lrmState('pve1 (restart mode, watchdog active, Tue Nov 25 12:00:00 2026)'), 'restart');
+  assert.equal(lrmState('maintenance mode'), 'maintenance', 'a bare state');
   assert.deepEqual(parsePermissionMessage('Permission check failed (/vms/100, VM.Migrate)'), { path: '/vms/100', privilege: 'VM.Migrate' });
 });
 

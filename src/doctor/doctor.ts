@@ -36,8 +36,8 @@ function presentedFingerprint(host: string, port: number, timeoutMs: number): Pr
 }
 
 function tlsMode(cfg: LoadedConfig['config']): string {
-  if (!cfg.proxmox_verify_ssl) return 'not verified (proxmox_verify_ssl: false)';
   if (cfg.proxmox_fingerprint) return 'pinned to proxmox_fingerprint';
+  if (!cfg.proxmox_verify_ssl) return 'not verified (proxmox_verify_ssl: false)';
   if (cfg.proxmox_ca_file) return `verified against proxmox_ca_file ${cfg.proxmox_ca_file} and the system CAs`;
   return 'verified against the system CAs';
 }
@@ -119,7 +119,8 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
       const v = await client.version();
       const fp = await presentedFingerprint(host, cfg.proxmox_port, 5000);
       add({ name: `host ${host}`, status: 'pass', message: `reachable on port ${cfg.proxmox_port}, Proxmox VE ${v.version}` });
-      add({ name: `tls ${host}`, status: cfg.proxmox_verify_ssl ? 'pass' : 'warn', message: `${tlsMode(cfg)}; presented SHA-256 fingerprint ${fp ?? '(unknown)'}`, ...(cfg.proxmox_verify_ssl ? {} : { fix: `set proxmox_fingerprint to ${fp} (after checking it with pvenode cert info) and proxmox_verify_ssl to true` }) });
+      const checked = cfg.proxmox_verify_ssl || Boolean(cfg.proxmox_fingerprint);
+      add({ name: `tls ${host}`, status: checked ? 'pass' : 'warn', message: `${tlsMode(cfg)}; presented SHA-256 fingerprint ${fp ?? '(unknown)'}`, ...(checked ? {} : { fix: `set proxmox_fingerprint to ${fp} (after checking it with pvenode cert info) and proxmox_verify_ssl to true` }) });
       add({ name: 'token', status: 'pass', message: `${cfg.proxmox_api_token_id} accepted by ${host}` });
       const major = Number(v.version.split('.')[0]);
       add({ name: 'version', status: major >= 8 ? 'pass' : 'warn', message: `Proxmox VE ${v.version} (release ${v.release})`, ...(major >= 8 ? {} : { fix: 'proxbalance is tested against Proxmox VE 8 and 9' }) });

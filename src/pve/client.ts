@@ -195,10 +195,11 @@ export class PveClient {
       }
       secureContext = createSecureContext({ ca: [...rootCertificates, extra] });
     }
-    if (!verify) {
+    // A pinned fingerprint is the stronger check: it holds even with proxmox_verify_ssl false.
+    const mode: 'insecure' | 'pin' | 'verify' = pin ? 'pin' : !verify ? 'insecure' : 'verify';
+    if (mode === 'insecure') {
       this.log.warn('proxmox_verify_ssl is false: the API certificate is not checked, so anyone on the path can read the token; set proxmox_ca_file or proxmox_fingerprint instead');
     }
-    const mode: 'insecure' | 'pin' | 'verify' = !verify ? 'insecure' : pin ? 'pin' : 'verify';
     const base = buildConnector({
       rejectUnauthorized: false,
       ...(secureContext ? { secureContext } : {}),

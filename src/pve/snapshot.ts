@@ -51,12 +51,19 @@ export function averageRrd(points: RrdPoint[]): SnapshotNode['avg'] {
   return { cpu: cpu / n, mem: Math.round(mem / n), iowait: io / n, samples: n };
 }
 
-/** "maintenance mode" → maintenance, "active" → active, "old timestamp - dead?" → dead. */
+/**
+ * The state inside an LRM entry's status text, which Proxmox writes as
+ * "<node> (<state>, <watchdog>, <time>)" (older: "<node> (<state>, <time>)"):
+ * "maintenance mode" → maintenance, "old timestamp - dead?" → dead, "active", "idle", …;
+ * "<node> (unable to read lrm status)" → unknown. A bare state (no node, no brackets) is read too.
+ */
 export function lrmState(status: string): string {
-  const s = status.toLowerCase();
-  if (s.includes('maintenance')) return 'maintenance';
-  if (s.includes('dead')) return 'dead';
-  return s.split(/[\s(]/)[0] || s;
+  const m = /^\S+ \(([^,)]*)/.exec(status.trim());
+  const state = (m ? m[1]! : status).trim().toLowerCase();
+  if (state === 'maintenance mode' || state === 'maintenance') return 'maintenance';
+  if (state.startsWith('old timestamp')) return 'dead';
+  if (state.startsWith('unable to read')) return 'unknown';
+  return state.replace(/ mode$/, '') || 'unknown';
 }
 
 const why = (e: unknown) => (e instanceof PveError ? e.message : (e as Error)?.message ?? String(e));

@@ -238,7 +238,10 @@ export const ROUTES: Record<string, Handler> = {
     if (!ha.length && !s.nodes.some((n) => n.lrm === 'maintenance')) return out;
     out.push({ id: 'master', type: 'master', node: master, status: 'active', timestamp: ts });
     for (const n of s.nodes) {
-      const status = n.status !== 'online' ? 'old timestamp - dead?' : n.lrm === 'maintenance' ? 'maintenance mode' : n.lrm;
+      // As pve-ha-manager writes it: "<node> (<state>, <watchdog>, <time>)".
+      const state = n.status !== 'online' ? 'old timestamp - dead?' : n.lrm === 'maintenance' ? 'maintenance mode' : n.lrm;
+      const watchdog = n.status === 'online' && (n.lrm === 'active' || n.lrm === 'maintenance') ? 'watchdog active' : 'watchdog standby';
+      const status = `${n.name} (${state}, ${watchdog}, ${new Date(ts * 1000).toUTCString()})`;
       out.push({ id: `lrm:${n.name}`, type: 'lrm', node: n.name, status, timestamp: ts });
     }
     for (const g of ha) {
