@@ -61,3 +61,11 @@ test('a stopped guest counts with its full configured memory on the target', () 
   assert.equal(p.moves.length, 0, 'the 60 GiB guest would take pve2 over 90 % once started');
   assert.match(p.skipped.find((x) => x.vmid === 100)!.reason, /No target with room/);
 });
+
+test('balancing that is wanted but impossible says why instead of an empty plan', () => {
+  const g = [];
+  for (const n of ['pve1', 'pve2']) for (let i = 0; i < 12; i++) g.push(guest(g.length + 100, n, 7)); // both at 86 %
+  const p = plan(cluster([node('pve1'), node('pve2')], g), config(), NO_HISTORY, NOW);
+  assert.equal(p.moves.length, 0);
+  assert.ok(p.notes.some((n) => /load balancing wanted \(hot: pve1, pve2\) but no move qualifies: no node has room/.test(n)), p.notes.join('\n'));
+});

@@ -37,6 +37,10 @@ export function formatPlan(plan: Plan, snapshot: ClusterSnapshot | null, statusO
     const b = m.score;
     lines.push(c.gray(`     score: imbalance ${b.imbalance_before} → ${b.imbalance_after}, gain ${b.gain}, headroom ${b.headroom}, risk ${b.risk}, ${b.gib_moved} GiB; target after: mem ${b.target_mem_percent_after} %, cpu ${b.target_cpu_percent_after} %`));
   });
+  if (plan.notes.length) {
+    lines.push('', c.bold('Notes'));
+    for (const n of plan.notes) lines.push(`  ${n}`);
+  }
   if (plan.skipped.length) {
     const byReason = new Map<string, string[]>();
     const types = new Map((snapshot?.guests ?? []).map((g) => [g.vmid, g.type] as const));

@@ -43,6 +43,23 @@ export function balanceLoad(p: Planner): void {
   const sim = p.sim;
   const rejected = new Set<number>();
   const balanced = sim.nodes.filter((n) => n.balanced);
+  const movesBefore = p.moves.length;
+  try {
+    balanceSteps(p, sim, rejected, balanced);
+  } finally {
+    // Wanted but impossible (every node hot or capped): say so, or an empty plan explains nothing.
+    if (p.moves.length === movesBefore && !done(p)) {
+      const hot = balanced.filter((n) => sim.hotCpuMem(n)).map((n) => n.name);
+      const roomy = balanced.filter((t) => !sim.hotCpuMem(t) && sim.hasRoom(t));
+      p.notes.push(
+        `load balancing wanted (${hot.length ? `hot: ${hot.join(', ')}` : `imbalance ${sim.imbalance().toFixed(1)}`}) but no move qualifies: ` +
+          (roomy.length ? 'no guest improves the balance enough within the caps, tags and cooldowns' : 'no node has room below the hot thresholds and the caps'),
+      );
+    }
+  }
+}
+
+function balanceSteps(p: Planner, sim: Planner['sim'], rejected: Set<number>, balanced: SimNode[]): void {
   outer: for (;;) {
     if (done(p)) return;
     const hot = balanced.filter((n) => sim.hotCpuMem(n));

@@ -237,6 +237,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
         source: s.node, ...(s.target ? { target: s.target } : {}), ...(s.kind ? { kind: s.kind } : {}), ...(s.confidence !== undefined ? { confidence: s.confidence } : {}),
       };
     });
+    const notes = plan.notes.length ? { notes: plan.notes } : {};
     const summary = {
       imbalance_before: plan.summary.imbalance_before,
       imbalance_after: plan.summary.imbalance_after,
@@ -247,7 +248,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
 
     if (!plan.allowed) {
       const failedGate = plan.gates.find((g) => !g.passed)!;
-      finishRun('skipped', { reason: `${GATE_REASON[failedGate.name]}: ${failedGate.message}`, gates, decisions: skipDecisions, summary });
+      finishRun('skipped', { reason: `${GATE_REASON[failedGate.name]}: ${failedGate.message}`, gates, decisions: skipDecisions, summary, ...notes });
       return result;
     }
 
@@ -261,7 +262,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
         });
         return { vmid: m.vmid, name: m.name, guest_type: m.type, action: 'move', reason: m.reason, source: m.source, target: m.target, kind: m.kind, confidence: m.confidence, outcome: 'Dry run' };
       });
-      finishRun(plan.moves.length ? 'success' : 'no_action', { gates, decisions: [...moveDecisions, ...skipDecisions], summary });
+      finishRun(plan.moves.length ? 'success' : 'no_action', { gates, decisions: [...moveDecisions, ...skipDecisions], summary, ...notes });
       return result;
     }
 
@@ -288,7 +289,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
       : failed.length + timedOut.length + interrupted.length === 0 && results.every((r) => r.status === 'completed') ? 'success'
         : failed.length + timedOut.length === 0 || completed.length + interrupted.length ? 'partial' : 'failed';
     finishRun(outcome, {
-      gates, decisions: [...moveDecisions, ...skipDecisions], summary: { ...summary, moves_completed: completed.length, moves_failed: failed.length + timedOut.length },
+      ...notes, gates, decisions: [...moveDecisions, ...skipDecisions], summary: { ...summary, moves_completed: completed.length, moves_failed: failed.length + timedOut.length },
       ...(execError ? { reason: `Stopped starting migrations: ${execError}` } : interrupted.length && stopping() ? { reason: 'Stopped by signal: migrations in flight recorded as interrupted (Proxmox finishes them)' } : {}),
     });
     if (failed.length || timedOut.length || execError) result.exitCode = 1;

@@ -25,6 +25,10 @@ export interface RunRecord {
   reason?: string;
   decisions: DecisionRecord[];
   /**
+   * What the plan wants a person to know beyond the per-guest decisions (a prevented rollback, balancing wanted but impossible).
+   */
+  notes?: string[];
+  /**
    * The run_id of an earlier run whose decisions this run repeated exactly; decisions is then empty in the file and readers take that run's. Keeps steady-state ticks of a large cluster small.
    */
   decisions_same_as?: string;
