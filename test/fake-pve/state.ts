@@ -5,7 +5,7 @@
  * follow from the guests on them (recomputeNodes of the generator), so a migration changes loads.
  */
 import type { ClusterSnapshot, SnapshotGuest, SnapshotNode, SnapshotStorage } from '../../src/generated/snapshot.js';
-import { formatUpid } from '../../src/pve/upid.js';
+import { formatUpid, type Upid } from '../../src/pve/upid.js';
 import { recomputeNodes, rng } from '../helpers/generate.js';
 
 const GiB = 1024 ** 3;
@@ -31,15 +31,9 @@ export interface FakeGuest extends SnapshotGuest {
   uptime: number;
 }
 
-export interface FakeTask {
+/** A task: the fields of its UPID, plus what the fake needs to play it. */
+export interface FakeTask extends Upid {
   upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  user: string;
   /** Wall-clock ms when the task appears / ends. */
   startMs: number;
   endMs: number;
