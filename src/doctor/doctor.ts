@@ -4,6 +4,7 @@ import { connect } from 'node:tls';
 import { readHistory } from '../history/store.js';
 import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
+import { missingPrivileges, REQUIRED_PRIVILEGES } from '../pve/types.js';
 import { parsePropertyString } from '../pve/snapshot.js';
 import { PveApiError, PveNetworkError, PveTlsError } from '../pve/errors.js';
 
@@ -15,9 +16,6 @@ export interface Check {
   /** What to do about a warn or fail. */
   fix?: string;
 }
-
-/** The privileges a balancer needs on `/`, and nothing more. */
-export const REQUIRED_PRIVILEGES = ['VM.Audit', 'VM.Migrate', 'Sys.Audit', 'Datastore.Audit'];
 
 /** Reads the certificate a host presents, without trusting it: only to show its fingerprint. */
 function presentedFingerprint(host: string, port: number, timeoutMs: number): Promise<string | null> {
@@ -142,9 +140,7 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
   if (!working) return checks;
   try {
     try {
-      const perms = await working.permissions('/');
-      const have = perms['/'] ?? {};
-      const missing = REQUIRED_PRIVILEGES.filter((p) => !have[p]);
+      const missing = missingPrivileges(await working.permissions('/'));
       const tokenId = cfg.proxmox_api_token_id;
       add(missing.length
         ? {

@@ -40,11 +40,6 @@ export function recordProblem(value: unknown): string | null {
   return null;
 }
 
-/** ISO 8601 UTC with Z, milliseconds kept. */
-export function isoNow(now: Date = new Date()): string {
-  return now.toISOString();
-}
-
 /**
  * Appends one record. Creates the file (mode 0640) and its folder when missing. When the file
  * does not end in a newline (a torn write of a crashed process), the new line starts with one,
