@@ -1,18 +1,9 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli, tempDir } from './helpers/cli.js';
-import { NOW, writeFixture } from './helpers/history-fixture.js';
+import { sharedFixture } from './helpers/history-fixture.js';
 
-let cleanup: () => void;
-let config: string;
-before(() => {
-  const t = tempDir();
-  cleanup = t.cleanup;
-  ({ config } = writeFixture(t.dir));
-});
-after(() => cleanup());
-
-const cli = (...args: string[]) => runCli([...args, '--config', config], { env: { PROXBALANCE_NOW: NOW } });
+const fx = sharedFixture();
+const cli = fx.cli;
 
 test('activity: each tick with its gates and every decision with its reason, newest first', async () => {
   const r = await cli('activity');

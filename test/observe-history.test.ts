@@ -1,22 +1,14 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { BIN, runCli, tempDir } from './helpers/cli.js';
-import { AWKWARD_NAME, AWKWARD_REASON, NOW, mig, writeFixture } from './helpers/history-fixture.js';
+import { AWKWARD_NAME, AWKWARD_REASON, NOW, mig, sharedFixture, writeFixture } from './helpers/history-fixture.js';
 import { CSV_COLUMNS } from '../src/cli/history-cmd.js';
 
-let dir: string;
-let cleanup: () => void;
-let config: string;
-before(() => {
-  ({ dir, cleanup } = tempDir());
-  ({ config } = writeFixture(dir));
-});
-after(() => cleanup());
-
-const cli = (...args: string[]) => runCli([...args, '--config', config], { env: { PROXBALANCE_NOW: NOW } });
+const fx = sharedFixture();
+const cli = fx.cli;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[/;
 
@@ -126,7 +118,7 @@ test('history --csv: exact header, every matching record, awkward names survive 
   assert.ok(data.every((d) => Object.keys(d).length === 11 && d.reason !== undefined));
 
   // --output writes the same bytes to a file; the filters apply.
-  const file = join(dir, 'export.csv');
+  const file = join(fx.dir, 'export.csv');
   const o = await cli('history', '--csv', '--vmid', '121', '--output', file);
   assert.equal(o.code, 0, o.stderr);
   assert.match(o.stdout, /wrote 1 migrations to .*export\.csv/);
@@ -169,10 +161,10 @@ test('history: bad flags are usage errors (exit 2) naming the flag; a missing co
     assert.match(r.stderr, cases[i]![1]);
     assert.equal(r.stdout, '');
   });
-  const noConfig = await runCli(['history', '--config', join(dir, 'nope.json')]);
+  const noConfig = await runCli(['history', '--config', join(fx.dir, 'nope.json')]);
   assert.equal(noConfig.code, 2);
   assert.match(noConfig.stderr, /no such config file/);
-  const badNow = await runCli(['history', '--config', config], { env: { PROXBALANCE_NOW: 'tomorrow' } });
+  const badNow = await runCli(['history', '--config', fx.config], { env: { PROXBALANCE_NOW: 'tomorrow' } });
   assert.equal(badNow.code, 2);
   assert.match(badNow.stderr, /PROXBALANCE_NOW=tomorrow/);
 });

@@ -1,21 +1,14 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { BIN, runCli, tempDir } from './helpers/cli.js';
-import { NOW, writeFixture } from './helpers/history-fixture.js';
+import { BIN, runCli } from './helpers/cli.js';
+import { NOW, sharedFixture, writeFixture } from './helpers/history-fixture.js';
 import { colorWanted } from '../src/cli/style.js';
 import { guestLabel, guestPattern, guestRef } from '../src/util/guest.js';
 
-let dir: string;
-let cleanup: () => void;
-let config: string;
-before(() => {
-  ({ dir, cleanup } = tempDir());
-  ({ config } = writeFixture(dir));
-});
-after(() => cleanup());
+const fx = sharedFixture();
 
 const UNIT = 'proxmox-balance-automigrate.service';
 const unitInstalledHere = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'].some((d) =>
@@ -24,7 +17,7 @@ const unitInstalledHere = ['/etc/systemd/system', '/run/systemd/system', '/usr/l
 
 /** A PATH holding only a fake journalctl (a shell script), or nothing at all. */
 function fakePath(name: string, script: string | null): string {
-  const bin = join(dir, name);
+  const bin = join(fx.dir, name);
   mkdirSync(bin, { recursive: true });
   if (script !== null) {
     writeFileSync(join(bin, 'journalctl'), `#!/bin/sh\n${script}\n`);
@@ -85,18 +78,18 @@ test('logs: a failing journalctl and an absent unit give exit 1 with a message',
 });
 
 test('under systemd (JOURNAL_STREAM) every log line carries its syslog priority and no timestamp; guests named VM 120', async () => {
-  const r = await runCli(['history', '--vmid', '120', '--verbose', '--config', config], { env: { JOURNAL_STREAM: '8:12345', PROXBALANCE_NOW: NOW } });
+  const r = await runCli(['history', '--vmid', '120', '--verbose', '--config', fx.config], { env: { JOURNAL_STREAM: '8:12345', PROXBALANCE_NOW: NOW } });
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stderr.trimEnd().split('\n');
   assert.ok(lines.length >= 3);
   for (const l of lines) assert.match(l, /^<[3467]>/, l);
   assert.ok(lines.every((l) => !/^<\d>\d{2}:\d{2}:\d{2}/.test(l)), 'the journal adds the time itself');
-  assert.ok(lines.includes(`<4>${join(dir, 'history.jsonl')} line 3: skipped, not valid JSON`));
+  assert.ok(lines.includes(`<4>${join(fx.dir, 'history.jsonl')} line 3: skipped, not valid JSON`));
   assert.ok(lines.some((l) => /^<7>read \d+ records/.test(l)));
   assert.ok(lines.includes('<7>history: 2 migrations of VM 120 match'));
   // An error: <3>; every line of a multi-line message keeps the prefix.
-  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ proxmox_port: 'x', automated_migrations: { check_interval_minutes: 0 } }), { mode: 0o600 });
-  const e = await runCli(['status', '--config', join(dir, 'bad.json')], { env: { JOURNAL_STREAM: '8:12345' } });
+  writeFileSync(join(fx.dir, 'bad.json'), JSON.stringify({ proxmox_port: 'x', automated_migrations: { check_interval_minutes: 0 } }), { mode: 0o600 });
+  const e = await runCli(['status', '--config', join(fx.dir, 'bad.json')], { env: { JOURNAL_STREAM: '8:12345' } });
   assert.equal(e.code, 2);
   const elines = e.stderr.trimEnd().split('\n');
   assert.ok(elines.length >= 2, e.stderr);
@@ -104,15 +97,15 @@ test('under systemd (JOURNAL_STREAM) every log line carries its syslog priority 
 });
 
 test('log level: log_level in config, --verbose and --quiet override it; --log-format json', async () => {
-  const { config: debugCfg } = writeFixture(join(dir, 'dbg'), { config: { log_level: 'debug' } });
-  const { config: warnCfg } = writeFixture(join(dir, 'wrn'), { config: { log_level: 'error' } });
+  const { config: debugCfg } = writeFixture(join(fx.dir, 'dbg'), { config: { log_level: 'debug' } });
+  const { config: warnCfg } = writeFixture(join(fx.dir, 'wrn'), { config: { log_level: 'error' } });
   const env = { PROXBALANCE_NOW: NOW };
   const [debug, quiet, errorOnly, verbose, json] = await Promise.all([
     runCli(['stats', '--config', debugCfg], { env }),
     runCli(['stats', '--config', debugCfg, '--quiet'], { env }),
     runCli(['stats', '--config', warnCfg], { env }),
     runCli(['stats', '--config', warnCfg, '--verbose'], { env }),
-    runCli(['stats', '--config', config, '--log-format', 'json'], { env }),
+    runCli(['stats', '--config', fx.config, '--log-format', 'json'], { env }),
   ]);
   assert.match(debug.stderr, /debug read \d+ records/);
   assert.doesNotMatch(quiet.stderr, /read \d+ records/);
@@ -127,7 +120,7 @@ test('log level: log_level in config, --verbose and --quiet override it; --log-f
 
 test('the token secret never reaches a log line', async () => {
   const secret = '0b9c4c4e-5d43-4e8e-9d53-6f1a1c2b3d4e';
-  const sub = join(dir, secret);
+  const sub = join(fx.dir, secret);
   const { config: cfg } = writeFixture(sub, { config: { proxmox_api_token_secret: secret } });
   const r = await runCli(['history', '--config', cfg, '--verbose'], { env: { PROXBALANCE_NOW: NOW } });
   assert.equal(r.code, 0, r.stderr);
@@ -152,7 +145,7 @@ test('colour on a real terminal, none with NO_COLOR (through script(1) when the 
     delete env.NO_COLOR;
     delete env.FORCE_COLOR;
     if (noColor) env.NO_COLOR = '1';
-    const cmd = [process.execPath, BIN, 'history', '--last', '1', '--config', config].map((a) => `'${a}'`).join(' ');
+    const cmd = [process.execPath, BIN, 'history', '--last', '1', '--config', fx.config].map((a) => `'${a}'`).join(' ');
     return spawnSync('script', ['-qec', cmd, '/dev/null'], { env, encoding: 'utf8' });
   };
   const tty = run(false);

@@ -1,20 +1,11 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli, tempDir } from './helpers/cli.js';
-import { NOW, fixtureRecords, mig, writeFixture } from './helpers/history-fixture.js';
+import { NOW, fixtureRecords, mig, sharedFixture } from './helpers/history-fixture.js';
 import { computeStats, median } from '../src/history/stats.js';
 import { barCells } from '../src/cli/stats-cmd.js';
 
-let cleanup: () => void;
-let config: string;
-before(() => {
-  const t = tempDir();
-  cleanup = t.cleanup;
-  ({ config } = writeFixture(t.dir));
-});
-after(() => cleanup());
-
-const cli = (...args: string[]) => runCli([...args, '--config', config], { env: { PROXBALANCE_NOW: NOW } });
+const fx = sharedFixture();
+const cli = fx.cli;
 
 test('computeStats: 24 h and 7 d figures, dry runs apart, future records ignored', () => {
   const s = computeStats(fixtureRecords(), new Date(NOW));

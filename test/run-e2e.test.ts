@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { BIN } from './helpers/cli.js';
 import { setupE2E } from './helpers/e2e.js';
 import type { MigrationRecord, RunRecord, HistoryRecord } from '../src/history/store.js';

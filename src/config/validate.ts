@@ -126,7 +126,6 @@ function validator() {
   return compiled;
 }
 
-const DAY_MINUTES = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
 
 /** Checks a config (defaults already filled). Returns the problems, empty when valid. */
 export function validateConfig(cfg: unknown): string[] {

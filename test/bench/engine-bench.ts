@@ -14,7 +14,6 @@ import { withDefaults, type Config } from '../../src/config/validate.js';
 import type { ClusterSnapshot } from '../../src/generated/snapshot.js';
 import { generateSnapshot, recomputeNodes, rng } from '../helpers/generate.js';
 
-const GiB = 1024 ** 3;
 const START = Date.parse('2026-11-23T00:00:00Z'); // a Monday
 
 function cfg(over: (c: Config) => void = () => {}): Config {

@@ -191,7 +191,6 @@ function resourceEntries(c: Ctx): unknown[] {
   return out;
 }
 
-const TASK_TYPES = new Set(['qmigrate', 'vzmigrate', 'hamigrate']);
 
 /** The routes the fake serves, keyed as in the official schema index ("GET /cluster/resources"). */
 export const ROUTES: Record<string, Handler> = {

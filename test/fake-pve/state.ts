@@ -102,7 +102,6 @@ export class FakeState {
   private pid = 0x1000;
   readonly clock: () => number;
   readonly msPerSecond: number;
-  private readonly bootSeconds: number;
 
   constructor(opts: FakeStateOptions = {}) {
     this.clock = opts.clock ?? Date.now;
@@ -111,7 +110,6 @@ export class FakeState {
     this.standalone = opts.clusterName === null;
     this.version = opts.version ?? '9.1.1';
     this.crs = opts.crs ?? { ha: 'basic' };
-    this.bootSeconds = Math.floor(this.clock() / 1000) - 86_400 * 12;
   }
 
   now(): number {

@@ -1,4 +1,6 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { after, before } from 'node:test';
+import { runCli, tempDir, type CliResult } from './cli.js';
 import { join } from 'node:path';
 import type { HistoryRecord, MigrationRecord, RunRecord } from '../../src/history/store.js';
 
@@ -99,4 +101,25 @@ export function writeFixture(dir: string, opts: { records?: HistoryRecord[]; con
   writeFileSync(config, JSON.stringify(cfg, null, 2), { mode: 0o600 });
   chmodSync(config, 0o600);
   return { history, config };
+}
+
+/**
+ * For a test file: writes the fixture into a fresh folder before its tests and removes it after.
+ * `cli` runs the real binary on that config with the clock at NOW.
+ */
+export function sharedFixture(): { dir: string; config: string; cli: (...args: string[]) => Promise<CliResult> } {
+  let cleanup = () => {};
+  const fx = {
+    dir: '',
+    config: '',
+    cli: (...args: string[]) => runCli([...args, '--config', fx.config], { env: { PROXBALANCE_NOW: NOW } }),
+  };
+  before(() => {
+    const t = tempDir();
+    fx.dir = t.dir;
+    cleanup = t.cleanup;
+    fx.config = writeFixture(t.dir).config;
+  });
+  after(() => cleanup());
+  return fx;
 }
