@@ -1,6 +1,6 @@
 /**
  * Conformance: every endpoint the fake serves answers what the official Proxmox VE schema
- * (../shared/pve-api/endpoints/) says it returns, with booleans as 0/1 integers; errors have
+ * (test/fixtures/pve-api/endpoints/) says it returns, with booleans as 0/1 integers; errors have
  * Proxmox's shape. The schema mapping itself is checked on the real captures.
  */
 import { after, before, test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * The official Proxmox VE API schema (../shared/pve-api/endpoints/, beside the repository) mapped
+ * The official Proxmox VE API schema (test/fixtures/pve-api/endpoints/, see test/fixtures/README.md) mapped
  * to JSON Schema for ajv: `optional: 1` → not required, booleans → 0/1 integers (what the real
  * server sends), `additionalProperties: 0` → false, patterns anchored as PVE anchors them;
  * PVE-only keys (format, renderer, typetext, …) dropped.
@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ROOT } from './cli.js';
 
-export const PVE_API_DIR = join(ROOT, '..', 'shared', 'pve-api');
-export const PVE_FIXTURES_DIR = join(ROOT, '..', 'shared', 'pve-fixtures');
+export const PVE_API_DIR = join(ROOT, 'test', 'fixtures', 'pve-api');
+export const PVE_FIXTURES_DIR = join(ROOT, 'test', 'fixtures', 'pve-captures');
 
 type PveSchema = Record<string, unknown> & { type?: string; properties?: Record<string, PveSchema>; items?: PveSchema };
 
