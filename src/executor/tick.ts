@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { log } from '../log/logger.js';
 import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
-import { appendRecord, readHistory, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
+import { appendRecord, prepareRecordValidation, readHistory, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
 import { activeHalt, engineHistoryView, failureWithoutHalt, lastRun, unfinishedMigrations } from '../history/views.js';
 import { acquireLock, LockBusyError } from '../history/lock.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
@@ -136,6 +136,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
   };
 
   try {
+    prepareRecordValidation();
     const read = await readHistory(historyPath);
     for (const w of read.warnings) log.warn(w);
     records = read.records;
@@ -157,10 +158,11 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     // Outcomes of migrations an earlier run could not see to the end.
     const unfinished = unfinishedMigrations(records);
     if (unfinished.length) {
+      const knownUpids = new Set(records.flatMap((r) => (r.type === 'migration' && r.upid ? [r.upid] : [])));
       await reconcile(getClient(), unfinished, runId, (r) => {
         append(r);
         if (r.status === 'failed') haltAfter(r, ' (a failure found when its outcome was looked up)');
-      }, now);
+      }, now, knownUpids);
     }
 
     if (!am.enabled && !opts.dryRunFlag) {
@@ -272,11 +274,13 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     };
     const { results, error: execError } = await executeMoves(
       plan.moves.map((m) => ({ ...m, ...(verified.get(m.vmid) ? { precondition: verified.get(m.vmid)! } : {}) })),
-      { port: getClient(), config: cfg, runId, record: recordMigration, stopping, now, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}), ...(opts.progressMs ? { progressMs: opts.progressMs } : {}) },
+      { port: getClient(), config: cfg, runId, plannedAt: startedAt, record: recordMigration, stopping, now, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}), ...(opts.progressMs ? { progressMs: opts.progressMs } : {}) },
     );
     result.results = results;
     const failed = results.filter((r) => r.status === 'failed');
     const timedOut = results.filter((r) => r.status === 'timeout');
+    // A lost answer: the outcome is not known yet (not a failure), and is looked up by a later run.
+    const unknown = results.filter((r) => r.status === 'unknown');
     const completed = results.filter((r) => r.status === 'completed');
     const moveDecisions: DecisionRecord[] = results.map((r) => ({
       vmid: r.move.vmid, name: r.move.name, guest_type: r.move.type, action: r.status === 'skipped' ? 'skip' : 'move',
@@ -286,13 +290,13 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     const started = results.filter((r) => r.status !== 'skipped');
     const interrupted = results.filter((r) => r.status === 'interrupted');
     const outcome: RunRecord['outcome'] = !started.length ? 'no_action'
-      : failed.length + timedOut.length + interrupted.length === 0 && results.every((r) => r.status === 'completed') ? 'success'
-        : failed.length + timedOut.length === 0 || completed.length + interrupted.length ? 'partial' : 'failed';
+      : results.every((r) => r.status === 'completed') ? 'success'
+        : failed.length + timedOut.length > 0 && completed.length + interrupted.length + unknown.length === 0 ? 'failed' : 'partial';
     finishRun(outcome, {
-      ...notes, gates, decisions: [...moveDecisions, ...skipDecisions], summary: { ...summary, moves_completed: completed.length, moves_failed: failed.length + timedOut.length },
+      ...notes, gates, decisions: [...moveDecisions, ...skipDecisions], summary: { ...summary, moves_completed: completed.length, moves_failed: failed.length + timedOut.length, ...(unknown.length ? { moves_unknown: unknown.length } : {}) },
       ...(execError ? { reason: `Stopped starting migrations: ${execError}` } : interrupted.length && stopping() ? { reason: 'Stopped by signal: migrations in flight recorded as interrupted (Proxmox finishes them)' } : {}),
     });
-    if (failed.length || timedOut.length || execError) result.exitCode = 1;
+    if (failed.length || timedOut.length || unknown.length || execError) result.exitCode = 1;
     return result;
   } catch (e) {
     const msg = (e as Error).message;
