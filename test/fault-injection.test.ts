@@ -212,3 +212,46 @@ test('finding 6: a transient 503 or a refusal of the migrate request is a skip w
     await e.cleanup();
   }
 });
+
+test('finding 5: any failed read the decision depends on means no migration, exit 1, and a run record naming the read', async () => {
+  const e = await setupE2E({ scenario: 'demo' });
+  try {
+    const reads: Array<[string | RegExp, RegExp]> = [
+      ['/cluster/ha/status/current', /GET \/cluster\/ha\/status\/current: /],
+      [/^\/nodes\/[^/]+\/rrddata$/, /GET \/nodes\/pve1\/rrddata: .*GET \/nodes\/pve2\/rrddata: /],
+      ['/cluster/options', /GET \/cluster\/options: /],
+      ['/cluster/status', /GET \/cluster\/status: /],
+    ];
+    for (const [path, named] of reads) {
+      const undo = e.fake.inject({ kind: 'status', status: 500, message: 'pmxcfs: no answer', path });
+      const r = await e.run(['run']);
+      undo();
+      assert.equal(r.code, 1, `${String(path)}: ${r.stderr}`);
+      const run = runs(e.records()).at(-1)!;
+      assert.equal(run.outcome, 'error', String(path));
+      assert.match(run.reason!, /^Cluster not fully read, nothing moved: /);
+      assert.match(run.reason!, named);
+      assert.match(r.stderr, named);
+      assert.equal(posts(e), 0, `${String(path)}: no migration`);
+    }
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('finding 5: a node whose load is unknown (no rrddata points) is never a target', async () => {
+  const e = await setupE2E({ scenario: 'demo' });
+  try {
+    const planned = await e.run(['run', '--dry-run', '--json']);
+    const targets = new Set((JSON.parse(planned.stdout).plan.moves as Array<{ target: string }>).map((m) => m.target));
+    assert.ok(targets.size > 0);
+    const blind = [...targets][0]!;
+    e.fake.inject({ kind: 'rrd-empty', node: blind });
+    const r = await e.run(['run', '--json']);
+    const out = JSON.parse(r.stdout);
+    assert.ok(!(out.plan.moves as Array<{ target: string }>).some((m) => m.target === blind), `no move to ${blind}`);
+    assert.ok(!migrations(e.records()).some((m) => m.target === blind && m.status !== 'dry-run'));
+  } finally {
+    await e.cleanup();
+  }
+});

@@ -149,7 +149,8 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
         withLocalDisks = pre.hasLocalDisks;
       }
     } catch (e) {
-      log.warn(`${label}: migrate precondition check failed, going on without it: ${(e as Error).message}`);
+      // Fail closed: what ties the guest to its node is unknown, so it is not moved this run.
+      return skip(move, `Migrate precondition could not be read, tried again next run: ${(e as Error).message}`);
     }
 
     // The checks above took time: a signal or a failure may have come meanwhile.

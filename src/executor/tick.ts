@@ -5,7 +5,7 @@ import { appendRecord, prepareRecordValidation, readHistory, type DecisionRecord
 import { activeHalt, engineHistoryView, failureWithoutHalt, lastRun, unfinishedMigrations } from '../history/views.js';
 import { acquireLock, LockBusyError } from '../history/lock.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
-import { takeSnapshot } from '../pve/snapshot.js';
+import { SnapshotReadError, takeSnapshot } from '../pve/snapshot.js';
 import { plan as makePlan } from '../engine/index.js';
 import type { GateName, Plan } from '../engine/types.js';
 import { REASON } from '../engine/rules.js';
@@ -192,7 +192,18 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
       return result;
     }
 
-    const snapshot = await takeSnapshot(getClient());
+    // Fail closed: a read the decision depends on that fails means no plan and no migration.
+    let snapshot: ClusterSnapshot;
+    try {
+      snapshot = await takeSnapshot(getClient(), { strict: true });
+    } catch (e) {
+      if (!(e instanceof SnapshotReadError)) throw e;
+      const reason = `Cluster not fully read, nothing moved: ${e.failures.map((f) => `${f.read}: ${f.error}`).join('; ')}`;
+      log.error(reason);
+      finishRun('error', { reason });
+      result.exitCode = 1;
+      return result;
+    }
     result.snapshot = snapshot;
     for (const u of snapshot.unknowns) log.warn(`could not learn: ${u}`);
     let plan = makePlan(snapshot, cfg, view, startedAt.getTime());
