@@ -255,3 +255,52 @@ test('finding 5: a node whose load is unknown (no rrddata points) is never a tar
     await e.cleanup();
   }
 });
+
+/** Waits for the first started migration of a background run, then changes the cluster. */
+async function duringFirstMigration(e: E2E, change: () => void) {
+  const run = startRun(e);
+  let first: MigrationRecord | undefined;
+  for (let i = 0; i < 1000 && !first; i++) {
+    await sleep(5);
+    first = migrations(e.records()).find((m) => m.status === 'started');
+  }
+  assert.ok(first, 'a migration started');
+  change();
+  const r = await run.done;
+  return { first, r, decisions: runs(e.records()).at(-1)!.decisions };
+}
+
+test('finding 4: before each request the cluster is looked at afresh: a target that filled up or went into maintenance meanwhile gets nothing', async () => {
+  // Planned: 103 → pve3, 100 → pve2, 101 → pve3, one at a time.
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 20 }, { rules: { max_concurrent_migrations: 1 } });
+  try {
+    const { first, r, decisions } = await duringFirstMigration(e, () => {
+      // A big guest started by hand on pve3, and pve2 put into HA maintenance.
+      const s = e.fake.state;
+      const pve3 = s.node('pve3')!;
+      const model = s.guests.find((g) => g.status === 'running')!;
+      s.guests.push({ ...model, vmid: 990, name: 'by-hand', node: 'pve3', mem: Math.round(pve3.maxmem * 0.8), maxmem: Math.round(pve3.maxmem * 0.8), tags: ['ignore'], ha: false, lock: null });
+      s.recompute();
+      s.node('pve2')!.lrm = 'maintenance';
+    });
+    assert.equal(first.vmid, 103, r.stderr);
+    assert.equal(posts(e), 1, `only the first move was requested:\n${r.stderr}`);
+    const reason = (vmid: number) => decisions.find((d) => d.vmid === vmid && d.action === 'skip')?.reason ?? '';
+    assert.match(reason(100), /^Target pve2 is in maintenance now$/);
+    assert.match(reason(101), /^Target pve3 would exceed the caps now: memory \d+ % → \d+ % \(cap 90 %\)/);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('finding 4: a quorum lost after planning starts nothing more', async () => {
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 20 }, { rules: { max_concurrent_migrations: 1 } });
+  try {
+    const { r, decisions } = await duringFirstMigration(e, () => e.fake.inject({ kind: 'quorum-loss' }));
+    assert.equal(posts(e), 1, r.stderr);
+    assert.ok(decisions.filter((d) => d.action === 'skip' && d.reason === 'Cluster not quorate now').length === 2, JSON.stringify(decisions));
+  } finally {
+    await e.cleanup();
+  }
+});

@@ -51,6 +51,12 @@ export interface ExecOptions {
   pollMs?: number;
   /** Milliseconds between progress lines in the log (default 10000). */
   progressMs?: number;
+  /**
+   * The fresh look right before each request: why the move must not start now (source or target
+   * offline or in maintenance, no quorum, the target's caps with everything already started this
+   * run), or null. A failure to look is a reason too (fail closed).
+   */
+  freshLook?: (move: MoveToExecute, startedThisRun: readonly MoveToExecute[]) => Promise<string | null>;
 }
 
 
@@ -73,6 +79,8 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
   const ours = new Map<number, Promise<void>>();
   /** UPIDs of our migrations whose end we have seen. */
   const ended = new Set<string>();
+  /** Moves this run sent (started, or whose answer was lost): the fresh look counts them on their targets. */
+  const sentThisRun: MoveToExecute[] = [];
   let failed = false;
 
   const skip = (move: MoveToExecute, detail: string) => {
@@ -153,6 +161,10 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
       return skip(move, `Migrate precondition could not be read, tried again next run: ${(e as Error).message}`);
     }
 
+    if (opts.freshLook) {
+      const why = await opts.freshLook(move, sentThisRun);
+      if (why) return skip(move, why);
+    }
     // The checks above took time: a signal or a failure may have come meanwhile.
     const late = halt();
     if (late) return skip(move, late);
@@ -172,6 +184,7 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
     }
     const startedAt = now();
     const sent = await sendMigrate(opts, move, current.status, withLocalDisks, pollMs);
+    if ('upid' in sent || sent.kind === 'unknown') sentThisRun.push(move);
     if (!('upid' in sent)) {
       const end = now().toISOString();
       if (sent.kind === 'unknown') {

@@ -6,7 +6,8 @@ import { activeHalt, engineHistoryView, failureWithoutHalt, lastRun, unfinishedM
 import { acquireLock, LockBusyError } from '../history/lock.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { SnapshotReadError, takeSnapshot } from '../pve/snapshot.js';
-import { plan as makePlan } from '../engine/index.js';
+import { plan as makePlan, recheckMove, type RecheckMove } from '../engine/index.js';
+import { PveError } from '../pve/errors.js';
 import type { GateName, Plan } from '../engine/types.js';
 import { REASON } from '../engine/rules.js';
 import { evaluateGates } from '../engine/gates.js';
@@ -59,6 +60,21 @@ const THROTTLE_SLACK_MS = 30_000;
 
 export function makeRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * The fresh look before a migrate request: the cluster read again (the hour averages kept from the
+ * tick's snapshot) and the move checked on it by the engine, with everything this run already sent.
+ */
+async function freshLook(client: PveClient, planned: ClusterSnapshot, cfg: LoadedConfig['config'], move: RecheckMove, sent: readonly RecheckMove[]): Promise<string | null> {
+  let fresh: ClusterSnapshot;
+  try {
+    fresh = await takeSnapshot(client, { strict: true, averagesFrom: planned });
+  } catch (e) {
+    if (!(e instanceof SnapshotReadError) && !(e instanceof PveError)) throw e;
+    return `Fresh look before the request failed, tried again next run: ${(e as Error).message}`;
+  }
+  return recheckMove(fresh, planned, cfg, move, sent);
 }
 
 export function haltMessage(h: { vmid: number; at: string; guest_type?: string; error: string }): string {
@@ -285,7 +301,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     };
     const { results, error: execError } = await executeMoves(
       plan.moves.map((m) => ({ ...m, ...(verified.get(m.vmid) ? { precondition: verified.get(m.vmid)! } : {}) })),
-      { port: getClient(), config: cfg, runId, plannedAt: startedAt, record: recordMigration, stopping, now, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}), ...(opts.progressMs ? { progressMs: opts.progressMs } : {}) },
+      { port: getClient(), config: cfg, runId, plannedAt: startedAt, record: recordMigration, freshLook: (m, sent) => freshLook(getClient(), snapshot, cfg, m, sent), stopping, now, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}), ...(opts.progressMs ? { progressMs: opts.progressMs } : {}) },
     );
     result.results = results;
     const failed = results.filter((r) => r.status === 'failed');

@@ -103,6 +103,12 @@ export interface SnapshotOptions {
   now?: Date;
   /** Fail (SnapshotReadError) when any required read fails, instead of recording it as unknown. */
   strict?: boolean;
+  /**
+   * Take the nodes' hour averages from this earlier snapshot instead of reading rrddata again
+   * (the fresh look before a migrate request: the averages cannot have changed much, the
+   * current figures can).
+   */
+  averagesFrom?: ClusterSnapshot;
 }
 
 export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}): Promise<ClusterSnapshot> {
@@ -124,7 +130,7 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
   const optionsP = required('options', client.clusterOptions());
   // rrddata as soon as the resources tell which nodes are online.
   const rrdP = resourcesP.then((res) =>
-    res instanceof Error ? [] : Promise.all(
+    res instanceof Error || opts.averagesFrom ? [] : Promise.all(
       res
         .filter((r) => r.type === 'node' && r.status === 'online' && r.node)
         .map(async (r) => [r.node!, await required('rrddata', client.nodeRrd(r.node!), `/nodes/${r.node!}/rrddata`)] as const),
@@ -155,6 +161,7 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
   const rrd = new Map<string, RrdPoint[] | Error>(rrdR);
   return buildSnapshot({
     resources, status, tasks, ha, options, rrd, unknowns,
+    ...(opts.averagesFrom ? { averages: new Map(opts.averagesFrom.nodes.map((n) => [n.name, n.avg] as const)) } : {}),
     host: client.host ?? client.hosts[0]!, requests: client.requestCount - startCount, now: opts.now ?? new Date(),
   });
 }
@@ -168,6 +175,8 @@ export interface SnapshotInput {
   options: Record<string, unknown> | null;
   /** Node → its rrddata points, or the error that kept them from us. */
   rrd: Map<string, RrdPoint[] | Error>;
+  /** Node → its hour averages, known already (taken instead of rrd for the nodes it names). */
+  averages?: Map<string, SnapshotNode['avg']>;
   /** Things already known to be unknown. */
   unknowns?: string[];
   host: string;
@@ -215,9 +224,10 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
       unknowns.push(`node ${name}: no cpu/memory figures in /cluster/resources`);
     }
     let avg: SnapshotNode['avg'] = null;
-    const got = rrd.get(name);
+    const got = input.averages?.has(name) ? input.averages.get(name) ?? [] : rrd.get(name);
     if (st === 'online') {
-      if (got instanceof Error) {
+      if (got && !Array.isArray(got) && !(got instanceof Error)) avg = got;
+      else if (got instanceof Error) {
         complete = false;
         unknowns.push(`rrddata of ${name}: ${why(got)}`);
       } else if (got) {
