@@ -84,7 +84,7 @@ test('disabled: a run records "Automation disabled" without one API request; --d
 });
 
 test('a migration already running in the cluster takes the only slot: no new move', async () => {
-  const e = await setupE2E({ scenario: 'demo', msPerSecond: 200 });
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 1000 });
   try {
     e.fake.state.startMigration('qemu', 'pve2', 110, { target: 'pve3', online: '1' }, 'root@pam');
     const r = await e.run(['run']);
@@ -99,11 +99,11 @@ test('a migration already running in the cluster takes the only slot: no new mov
 });
 
 test('two runs at once: the second exits on the lock; no guest is migrated twice', async () => {
-  const e = await setupE2E({ scenario: 'demo', msPerSecond: 40 });
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 100 });
   try {
     const first = e.run(['run']);
     // Wait until the first run holds the lock (it asks the cluster only after taking it).
-    for (let i = 0; i < 500 && e.fake.requests.total() === 0; i++) await sleep(10);
+    for (let i = 0; i < 3000 && e.fake.requests.total() === 0; i++) await sleep(10);
     const second = await e.run(['run']);
     assert.equal(second.code, 1);
     assert.match(second.stderr, /another proxbalance run \(pid \d+\) holds the lock/);

@@ -1,6 +1,6 @@
 /**
  * The fresh look before a migrate request: does a planned move still hold on a snapshot read just
- * now? Pure, like the planner, and on the planner's own simulation (Sim.capOk), so the caps mean
+ * now? Pure, like the planner, and on the planner's own evaluation (Sim.evaluate), so the caps mean
  * here exactly what they meant when planning.
  */
 import type { ProxbalanceConfig } from '../generated/config.js';
@@ -40,12 +40,14 @@ export function recheckMove(fresh: ClusterSnapshot, planned: ClusterSnapshot, co
   return capProblem(simWithStarted(planned, config, started), move);
 }
 
-/** Why the target's caps would not hold, on this simulation, or null. */
+/** Why the target's caps would not hold, on this simulation (the planner's own evaluation), or null. */
 function capProblem(sim: Sim, move: RecheckMove): string | null {
   const sg = sim.guests.find((g) => g.vmid === move.vmid);
   const t = sim.byName.get(move.target);
-  if (!sg || !t || sim.capOk(sg, t)) return null;
-  return `Target ${move.target} would exceed the caps now: memory ${pct(sim.worstMemPct(t))} → ${pct(sim.worstMemPct(t, sg.reserve))} (cap ${pct(sim.caps.mem)}), CPU ${pct(sim.worstCpuPct(t))} → ${pct(sim.worstCpuPct(t, sg.cpuCores))} (cap ${pct(sim.caps.cpu)})`;
+  if (!sg || !t) return null;
+  const ev = sim.evaluate(sim.arrival([sg]), t);
+  if (ev.capOk) return null;
+  return `Target ${move.target} would exceed the caps now: memory ${pct(sim.worstMemPct(t))} → ${pct(ev.worstMemPct)} (cap ${pct(sim.caps.mem)}), CPU ${pct(sim.worstCpuPct(t))} → ${pct(ev.worstCpuPct)} (cap ${pct(sim.caps.cpu)})`;
 }
 
 /**
