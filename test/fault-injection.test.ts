@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, lstatSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { BIN } from './helpers/cli.js';
 import { setupE2E, type E2E } from './helpers/e2e.js';
 import type { HistoryRecord, MigrationRecord, RunRecord } from '../src/history/store.js';
@@ -300,6 +300,86 @@ test('finding 4: a quorum lost after planning starts nothing more', async () => 
     const { r, decisions } = await duringFirstMigration(e, () => e.fake.inject({ kind: 'quorum-loss' }));
     assert.equal(posts(e), 1, r.stderr);
     assert.ok(decisions.filter((d) => d.action === 'skip' && d.reason === 'Cluster not quorate now').length === 2, JSON.stringify(decisions));
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('finding 7: control characters from the cluster are escaped in the table and the log; the secret in a task log is never recorded', async () => {
+  const e = await setupE2E({ scenario: 'demo' }, ONE_MOVE);
+  try {
+    const secret = e.fake.tokenSecret;
+    e.fake.state.guests.find((g) => g.vmid === 103)!.name = 'db\x1b[2J\rINFO\nforged line';
+    e.fake.inject({ kind: 'fail-migration', vmid: 103, reason: `disk\x1b]0;pwned\x07 gone (token ${secret})` });
+    const r = await e.run(['run']);
+    assert.equal(r.code, 1, r.stderr);
+    for (const [what, text] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
+      assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(text), `${what} carries no raw control character: ${JSON.stringify(text)}`);
+      assert.ok(!text.includes(secret), `${what} holds no secret`);
+      assert.ok(!/^forged line/m.test(text), `${what}: no forged line`);
+    }
+    assert.match(r.stderr, /db\\x1b\[2J\\rINFO\\nforged line/);
+    const file = readFileSync(e.historyPath, 'utf8');
+    assert.ok(!file.includes(secret), 'the history holds no secret');
+    assert.match(file, /token \*\*\*/);
+    const h = await e.run(['history']);
+    assert.ok(!h.stdout.includes(secret) && !/\x1b/.test(h.stdout));
+  } finally {
+    await e.cleanup();
+  }
+});
+
+test('finding 8: config mistakes are config errors naming the key (exit 2); run --json prints one object; config set keeps a symlink; folders 0750; deep records', async () => {
+  const e = await setupE2E({ scenario: 'demo' }, { dry_run: true });
+  try {
+    const good = JSON.parse(readFileSync(e.configPath, 'utf8'));
+    const check = async (cfg: string, named: RegExp) => {
+      writeFileSync(e.configPath, cfg, { mode: 0o600 });
+      const v = await e.run(['config', 'validate']);
+      assert.equal(v.code, 2, `${cfg}\n${v.stderr}`);
+      assert.match(v.stderr, named);
+      const j = await e.run(['run', '--json']);
+      assert.equal(j.code, 2, j.stderr);
+      const out = JSON.parse(j.stdout);
+      assert.equal(out.run, null);
+      assert.match(out.error, named);
+    };
+    await check(JSON.stringify({ ...good, proxmox_host: `https://${good.proxmox_host}` }), /proxmox_host must be a host name or address only/);
+    await check(JSON.stringify({ ...good, proxmox_ca_file: `${e.dir}/missing-ca.pem` }), /proxmox_ca_file: cannot read .*missing-ca\.pem \(ENOENT\)/);
+    const text = JSON.stringify(good, null, 2).replace('"automated_migrations": {', '"automated_migrations": {\n    "dry_run": false,');
+    await check(text, /line \d+, column \d+: duplicate key "dry_run"/);
+    const secretFile = `${e.dir}/secret`;
+    writeFileSync(secretFile, `${good.proxmox_api_token_secret}\n`, { mode: 0o644 });
+    const { proxmox_api_token_secret: _s, ...noSecret } = good;
+    await check(JSON.stringify({ ...noSecret, proxmox_api_token_secret_file: secretFile }), /proxmox_api_token_secret_file: .* is readable by everyone \(mode 0644\)/);
+    assert.equal(posts(e), 0);
+
+    // config set through a symlink writes the file it points to.
+    const real = `${e.dir}/real-config.json`;
+    writeFileSync(real, JSON.stringify(good), { mode: 0o600 });
+    rmSync(e.configPath);
+    symlinkSync(real, e.configPath);
+    const set = await e.run(['config', 'set', 'automated_migrations.rules.cooldown_minutes', '45']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.ok(lstatSync(e.configPath).isSymbolicLink(), 'still a symlink');
+    assert.equal(JSON.parse(readFileSync(real, 'utf8')).automated_migrations.rules.cooldown_minutes, 45);
+
+    // Folders the history needs are created 0750 whatever the umask.
+    const nested = `${e.dir}/a/b/history.jsonl`;
+    writeFileSync(real, JSON.stringify({ ...good, history_file: nested }), { mode: 0o600 });
+    const child = spawn('/bin/sh', ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, BIN, 'run', '--dry-run', '--config', e.configPath], { stdio: 'ignore' });
+    assert.equal(await new Promise((ok) => child.on('close', ok)), 0);
+    assert.equal(statSync(`${e.dir}/a`).mode & 0o777, 0o750);
+    assert.equal(statSync(`${e.dir}/a/b`).mode & 0o777, 0o750);
+
+    // A record nested 5,000 levels deep is skipped with a warning; every reader goes on.
+    const deep = `${'{"a":'.repeat(5000)}{}${'}'.repeat(5000)}`;
+    appendFileSync(nested, `{"v":1,"type":"resumed","at":"2026-11-20T10:00:00.000Z","x":${deep}}\n`);
+    for (const args of [['history', '--json'], ['history', '--csv'], ['stats', '--json'], ['activity', '--json'], ['status', '--json', '--offline']]) {
+      const r = await e.run(args);
+      assert.notEqual(r.code, null, args.join(' '));
+      assert.ok(!/Maximum call stack/.test(r.stderr), `${args.join(' ')}: ${r.stderr}`);
+    }
   } finally {
     await e.cleanup();
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { log } from '../log/logger.js';
+import { log, registerSecret } from '../log/logger.js';
 import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
 import { appendRecord, prepareRecordValidation, readHistory, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
 import { activeHalt, engineHistoryView, failureWithoutHalt, lastRun, unfinishedMigrations } from '../history/views.js';
@@ -93,6 +93,8 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
 
   // A missing or unreadable secret is a config error: found before anything else happens.
   const secret = resolveTokenSecret(cfg, loaded.path);
+  // Scrubbed from every log line and every history record, wherever it turns up (a task log line).
+  registerSecret(secret);
   let lock;
   try {
     lock = await acquireLock(historyPath);
