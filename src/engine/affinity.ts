@@ -45,7 +45,7 @@ export function fixAntiAffinity(p: Planner): void {
             p.skip(sg, { reason: REASON.rollback, detail: `the only node free of ${grp} with room is ${rollbackOnly.name}, which it left within 24 h` }, { kind: 'anti-affinity', target: rollbackOnly.name });
             p.notes.push(`rollback prevented: ${sg.g.name} (${sg.vmid}) would return to ${rollbackOnly.name}`);
           } else {
-            p.skip(sg, { reason: REASON.noRoom, detail: `no node without another ${grp} guest has room for it` }, { kind: 'anti-affinity' });
+            p.skip(sg, p.haReason(sg) ?? { reason: REASON.noRoom, detail: `no node without another ${grp} guest has room for it` }, { kind: 'anti-affinity' });
           }
           continue;
         }
@@ -54,7 +54,7 @@ export function fixAntiAffinity(p: Planner): void {
           p.belowConfidence(sg, 'anti-affinity', best.t, sc.confidence);
           continue;
         }
-        if (p.budget <= 0) {
+        if (p.budget < p.cost(sg, best.t)) {
           p.maxPerRun(sg, 'anti-affinity', best.t, sc.confidence);
           continue;
         }

@@ -12,6 +12,7 @@
  *   skipped with that reason and not picked again this run (the next one is tried).
  */
 import { pct, type Planner } from './context.js';
+import { groupImbalanceAfter } from './ha.js';
 import { REASON } from './rules.js';
 import { confidence, GiB, headroom, risk, imbalanceFrom, overload, gainFromImprovement, IMBALANCE_TARGET, IMBALANCE_TRIGGER, MIN_IMPROVEMENT, MOVE_OVERHEAD_GIB } from './score.js';
 import type { SimGuest, SimNode } from './state.js';
@@ -124,8 +125,17 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
         p.skip(sg, r, { kind: 'load' });
         continue;
       }
+      const isHa = p.rc.ha.isHa(sg.vmid);
+      if (isHa && p.rc.ha.guests.get(sg.vmid)?.positive) {
+        // HA moves its positive partners along: judged as a group (slower, and rare).
+        const c = groupCandidate(p, sg, s, targets.map((j) => roomy[j]!), current);
+        if (c) cands.push(c);
+        else if (p.haReason(sg)) p.skip(sg, p.haReason(sg)!, { kind: 'load' });
+        continue;
+      }
       const na = sg.g.local?.not_allowed;
       const d = sim.sourceDelta(sg);
+      let haRefused = false;
       const sum0 = base.sum + d.sum;
       const sq0 = base.sumSq + d.sq;
       const pen0 = base.penalty + d.pen;
@@ -146,6 +156,10 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
         const t = roomy[j]!;
         if (na && na[t.name] !== undefined) continue;
         if (sg.groups.length && sim.conflict(sg, t)) continue;
+        if (isHa && !p.haOk(sg, t)) {
+          haRefused = true;
+          continue;
+        }
         const m1 = tMem[j]! + mem * memPerByte[j]!;
         const l1 = (c1 + m1) / 2;
         const sum = sum0 + l1 - tL0[j]!;
@@ -173,10 +187,31 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
         // It could improve things, but no such move reaches the confidence floor.
         p.belowConfidence(sg, 'load', roomy[lowJ]!, lowConf);
         rejected.add(sg.vmid);
+      } else if (haRefused) {
+        // Somewhere had room, but HA's rules keep the guest off it: say which rule.
+        p.skip(sg, p.haReason(sg)!, { kind: 'load' });
       }
     }
   }
   return cands;
+}
+
+/** The best load move of a guest HA moves together with its positive partners, or null. */
+function groupCandidate(p: Planner, sg: SimGuest, s: SimNode, targets: SimNode[], current: number): Candidate | null {
+  const sim = p.sim;
+  let best: { t: SimNode; improvement: number } | null = null;
+  for (const t of targets) {
+    if (!p.targetOk(sg, t) || sim.conflict(sg, t)) continue;
+    const group = [sg, ...p.comovers(sg, t)];
+    const improvement = current - groupImbalanceAfter(sim, group, t);
+    if (improvement < MIN_IMPROVEMENT) continue;
+    if (!best || improvement > best.improvement + 1e-9) best = { t, improvement };
+  }
+  if (!best) return null;
+  const group = [sg, ...p.comovers(sg, best.t)];
+  const footprint = group.reduce((f, g) => f + (g.memOut * 100) / s.maxmem + (g.cpuOut * 100) / s.maxcpu, 0);
+  const gib = group.reduce((x, g) => x + g.gib, 0);
+  return { sg, t: best.t, improvement: best.improvement, footprint, rank: best.improvement / (gib + MOVE_OVERHEAD_GIB), rollback: p.rollback(sg, best.t) };
 }
 
 /** Walks the ranked candidates: the first acceptable one is committed. */
@@ -195,7 +230,7 @@ function walk(p: Planner, cands: Candidate[], rejected: Set<number>): 'accepted'
       rejected.add(c.sg.vmid);
       continue;
     }
-    if (p.budget <= 0) {
+    if (p.budget < p.cost(c.sg, c.t)) {
       p.maxPerRun(c.sg, 'load', c.t, sc.confidence);
       return 'stop';
     }

@@ -59,6 +59,9 @@ export function balanceDistribution(p: Planner): void {
         if (rollbackTo) {
           p.skip(sg, { reason: REASON.rollback, detail: `the emptiest node with room is ${rollbackTo.name}, which it left within 24 h` }, { kind: 'distribution', target: rollbackTo.name });
           p.notes.push(`rollback prevented: ${sg.g.name} (${sg.vmid}) would return to ${rollbackTo.name}`);
+        } else {
+          const why = p.haReason(sg);
+          if (why) p.skip(sg, why, { kind: 'distribution' });
         }
         rejected.add(sg.vmid);
         continue;
@@ -69,7 +72,7 @@ export function balanceDistribution(p: Planner): void {
         rejected.add(sg.vmid);
         continue;
       }
-      if (p.budget <= 0) {
+      if (p.budget < p.cost(sg, chosen)) {
         p.maxPerRun(sg, 'distribution', chosen, sc.confidence);
         return;
       }

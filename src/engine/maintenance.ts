@@ -46,11 +46,11 @@ export function evacuate(p: Planner): void {
         }
       }
       if (!best) {
-        p.skip(sg, { reason: REASON.noRoom, detail: blockedBy ? `no target stays under the caps; ${blockedBy}` : `no online node stays under the caps (memory ${p.config.automated_migrations.safety_checks.max_node_memory_percent} %, CPU ${p.config.automated_migrations.safety_checks.max_node_cpu_percent} %) with this guest` });
+        p.skip(sg, p.haReason(sg) ?? { reason: REASON.noRoom, detail: blockedBy ? `no target stays under the caps; ${blockedBy}` : `no online node stays under the caps (memory ${p.config.automated_migrations.safety_checks.max_node_memory_percent} %, CPU ${p.config.automated_migrations.safety_checks.max_node_cpu_percent} %) with this guest` });
         continue;
       }
       const sc = p.score(sg, best.t, 1);
-      if (p.budget <= 0) {
+      if (p.budget < p.cost(sg, best.t)) {
         p.maxPerRun(sg, 'evacuation', best.t, sc.confidence);
         continue;
       }

@@ -108,6 +108,12 @@ export interface PlannedMove {
   /** One sentence a person understands, e.g. "pve1 is at 91 % memory (threshold 70 %); pve3 has room: 48 % → 56 %". */
   reason: string;
   score: ScoreBreakdown;
+  /**
+   * Guests Proxmox HA moves along to the same target (positive resource affinity): not migrated by
+   * proxbalance, but counted in the target's caps, the score and the per-run budget, and followed
+   * and recorded by the executor.
+   */
+  companions?: Array<{ vmid: number; name: string; type: 'qemu' | 'lxc'; source: string }>;
 }
 
 /** A guest that was considered and not moved. */
