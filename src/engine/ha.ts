@@ -41,6 +41,8 @@ export interface HaGuest {
 export const RECOVERY_STATES = new Set(['fence', 'recovery']);
 
 const label = (sid: string, vmid: number) => `${sid.startsWith('ct:') ? 'CT' : 'VM'} ${vmid}`;
+/** "HA rule 'db-pin'", or for a PVE 8 group (named 'group:db' in the snapshot) "HA group 'db'". */
+export const ruleName = (name: string) => (name.startsWith('group:') ? `HA group '${name.slice(6)}'` : `HA rule '${name}'`);
 const byName = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
 
 export class HaPlacement {
@@ -132,11 +134,11 @@ export class HaPlacement {
     if (!r) return null;
     if (g.allowed && !g.allowed.has(target)) {
       const list = Object.keys(r.nodes).sort(byName).join(', ');
-      return { reason: `HA rule '${r.name}' allows only ${list} (strict)`, detail: `${label(g.sid, g.vmid)} may not run on ${target}` };
+      return { reason: `${ruleName(r.name)} allows only ${list} (strict)`, detail: `${label(g.sid, g.vmid)} may not run on ${target}` };
     }
     if (g.failback && g.preferred && !g.preferred.has(target)) {
       const pref = [...g.preferred].sort(byName).join(', ') || Object.keys(r.nodes).sort(byName).join(', ');
-      return { reason: `HA rule '${r.name}' prefers ${pref} (failback on)`, detail: `HA would migrate ${label(g.sid, g.vmid)} back from ${target}` };
+      return { reason: `${ruleName(r.name)} prefers ${pref} (failback on)`, detail: `HA would migrate ${label(g.sid, g.vmid)} back from ${target}` };
     }
     return null;
   }
