@@ -128,13 +128,8 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
         continue;
       }
       const isHa = p.rc.ha.isHa(sg.vmid);
-      if (isHa && p.rc.ha.guests.get(sg.vmid)?.positive) {
-        // HA moves its positive partners along: judged as a group (slower, and rare).
-        const c = groupCandidate(p, sg, s, targets.map((j) => roomy[j]!), current);
-        if (c) cands.push(c);
-        else if (p.haReason(sg)) p.skip(sg, p.haReason(sg)!, { kind: 'load' });
-        continue;
-      }
+      // HA moves its positive partners along: judged as a group (slower, and rare).
+      if (isHa && groupCandidate(p, sg, s, targets.map((j) => roomy[j]!), current, cands)) continue;
       const na = sg.g.local?.not_allowed;
       const d = sim.sourceDelta(sg);
       let haRefused = false;
@@ -158,10 +153,7 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
         const t = roomy[j]!;
         if (na && na[t.name] !== undefined) continue;
         if (sg.groups.length && sim.conflict(sg, t)) continue;
-        if (isHa && !p.haOk(sg, t)) {
-          haRefused = true;
-          continue;
-        }
+        if (isHa && !p.haOk(sg, t)) { haRefused = true; continue; }
         const m1 = tMem[j]! + mem * memPerByte[j]!;
         const l1 = (c1 + m1) / 2;
         const sum = sum0 + l1 - tL0[j]!;
@@ -189,17 +181,19 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
         // It could improve things, but no such move reaches the confidence floor.
         p.belowConfidence(sg, 'load', roomy[lowJ]!, lowConf);
         rejected.add(sg.vmid);
-      } else if (haRefused) {
-        // Somewhere had room, but HA's rules keep the guest off it: say which rule.
-        p.skip(sg, p.haReason(sg)!, { kind: 'load' });
-      }
+      } else if (haRefused) p.skip(sg, p.haReason(sg)!, { kind: 'load' }); // room somewhere, but HA's rules keep it off
+
     }
   }
   return cands;
 }
 
-/** The best load move of a guest HA moves together with its positive partners, or null. */
-function groupCandidate(p: Planner, sg: SimGuest, s: SimNode, targets: SimNode[], current: number): Candidate | null {
+/**
+ * For a guest in an HA positive group: its best load move (the whole group arriving) goes into
+ * `cands`, or the HA reason it has none is recorded. False for any other guest.
+ */
+function groupCandidate(p: Planner, sg: SimGuest, s: SimNode, targets: SimNode[], current: number, cands: Candidate[]): boolean {
+  if (!p.rc.ha.guests.get(sg.vmid)?.positive) return false;
   const sim = p.sim;
   let best: { t: SimNode; improvement: number } | null = null;
   for (const t of targets) {
@@ -209,11 +203,16 @@ function groupCandidate(p: Planner, sg: SimGuest, s: SimNode, targets: SimNode[]
     if (improvement < MIN_IMPROVEMENT) continue;
     if (!best || improvement > best.improvement + 1e-9) best = { t, improvement };
   }
-  if (!best) return null;
+  if (!best) {
+    const why = p.haReason(sg);
+    if (why) p.skip(sg, why, { kind: 'load' });
+    return true;
+  }
   const group = [sg, ...p.comovers(sg, best.t)];
   const footprint = group.reduce((f, g) => f + (g.memOut * 100) / s.maxmem + (g.cpuOut * 100) / s.maxcpu, 0);
   const gib = group.reduce((x, g) => x + g.gib, 0);
-  return { sg, t: best.t, improvement: best.improvement, footprint, rank: best.improvement / (gib + MOVE_OVERHEAD_GIB), rollback: p.rollback(sg, best.t) };
+  cands.push({ sg, t: best.t, improvement: best.improvement, footprint, rank: best.improvement / (gib + MOVE_OVERHEAD_GIB), rollback: p.rollback(sg, best.t) });
+  return true;
 }
 
 /** Walks the ranked candidates: the first acceptable one is committed. */
