@@ -242,3 +242,23 @@ test('plan --snapshot replays the HA rules offline', async () => {
     await e.cleanup();
   }
 });
+
+test('doctor says per HA rule what proxbalance may do with its guests', async () => {
+  const e = await setupE2E({ scenario: haScenario() });
+  try {
+    const r = await e.run(['doctor', '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const checks = JSON.parse(r.stdout).checks as Array<{ name: string; status: string; message: string }>;
+    const msg = (name: string) => checks.find((c) => c.name === name)?.message;
+    assert.equal(msg('ha'), '6 HA guest(s), 4 HA rules; proxbalance only moves them where HA leaves them');
+    assert.equal(msg('ha db-pin'), "rule 'db-pin': prefers pve1 (then pve2) (failback on) — its guest is never moved");
+    assert.equal(msg('ha app-strict'), "rule 'app-strict': strict to pve1, pve2 (failback off) — 1 of 1 guest(s) may move, only between pve1, pve2");
+    assert.equal(msg('ha cache-apart'), "rule 'cache-apart': negative affinity — its 2 guests never share a node, and none goes where another runs");
+    assert.equal(msg('ha web-together'), "rule 'web-together': positive affinity — its 2 guests move together, each target must hold all of them");
+    e.fake.state.guest(204)!.hastate = 'recovery';
+    const rec = JSON.parse((await e.run(['doctor', '--json'])).stdout).checks as Array<{ name: string; status: string; message: string }>;
+    assert.ok(rec.some((c) => c.name === 'ha' && c.status === 'warn' && c.message === 'HA is recovering VM 204 (recovery): no tick migrates until HA is done'), JSON.stringify(rec));
+  } finally {
+    await e.cleanup();
+  }
+});
