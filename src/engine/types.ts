@@ -128,7 +128,9 @@ export interface SkippedGuest {
    * (the lock's name in the parentheses), "Cooldown active", "Rollback detected",
    * "Below confidence threshold", "Managed by HA auto-rebalance", "Managed by HA maintenance mode",
    * "Local resource prevents live migration: hostpci0", "No allowed target: …", "No target with room",
-   * "Template", "Max migrations per run reached", and the gates' "Automation halted",
+   * "Template", "Max migrations per run reached", the HA ones ("HA placement unknown",
+   * "HA rule 'db-pin' prefers pve1 (failback on)", "HA negative affinity with VM 101 on pve3", …;
+   * see docs/decisions.md section 10), and the gates' "Automation halted",
    * "Blackout window active", "Outside migration window", "Cluster health check failed",
    * "Max concurrent migrations reached".
    */
