@@ -13,8 +13,6 @@
  * rule") and `comovers` ("which guests arrive with G"). Everything else is bookkeeping for them.
  */
 import type { ClusterSnapshot, SnapshotHaRule } from '../generated/snapshot.js';
-import { imbalanceFrom, nodeLoad, overload } from './score.js';
-import type { Sim, SimGuest, SimNode } from './state.js';
 
 export interface Skip {
   reason: string;
@@ -187,47 +185,4 @@ export class HaPlacement {
   stateUnknown(): boolean {
     return this.known && this.snap.ha!.status_known === false && this.managed.size > 0;
   }
-}
-
-/** Imbalance after every guest of `group` lands on `t` (each leaving its own node). */
-export function groupImbalanceAfter(sim: Sim, group: readonly SimGuest[], t: SimNode): number {
-  const delta = new Map<number, { cores: number; mem: number }>();
-  const add = (idx: number, cores: number, mem: number) => {
-    const d = delta.get(idx) ?? { cores: 0, mem: 0 };
-    d.cores += cores;
-    d.mem += mem;
-    delta.set(idx, d);
-  };
-  for (const sg of group) {
-    if (sg.node === t.idx) continue;
-    add(sg.node, -sg.cpuOut, -sg.memOut);
-    add(t.idx, sg.cpuCores, sg.mem);
-  }
-  let { n, sum, sumSq, penalty } = sim.sums();
-  for (const [idx, d] of delta) {
-    const nd = sim.nodes[idx]!;
-    if (!nd.balanced) continue;
-    const c0 = sim.cpuPct(nd);
-    const m0 = sim.memPct(nd);
-    const c1 = sim.cpuPct(nd, d.cores);
-    const m1 = sim.memPct(nd, d.mem);
-    const l0 = nodeLoad(c0, m0);
-    const l1 = nodeLoad(c1, m1);
-    sum += l1 - l0;
-    sumSq += l1 * l1 - l0 * l0;
-    penalty += overload(c1, m1, sim.th) - overload(c0, m0, sim.th);
-  }
-  return imbalanceFrom(n, sum, sumSq, penalty);
-}
-
-/** Would `t` stay within both caps with every guest of `group` arriving (memory: each one's full configured memory)? */
-export function groupCapOk(sim: Sim, group: readonly SimGuest[], t: SimNode): boolean {
-  let reserve = 0;
-  let cores = 0;
-  for (const sg of group) {
-    if (sg.node === t.idx) continue;
-    reserve += sg.reserve;
-    cores += sg.cpuCores;
-  }
-  return sim.worstMemPct(t, reserve) <= sim.caps.mem + 1e-9 && sim.worstCpuPct(t, cores) <= sim.caps.cpu + 1e-9;
 }
