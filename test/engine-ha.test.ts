@@ -153,3 +153,11 @@ test('PVE 8 groups become node-affinity rules; nofailback turns failback off', (
   assert.deepEqual(ha.services, [{ sid: 'vm:100', node: 'pve1', state: 'started' }]);
   assert.equal(ha.status_known, true);
 });
+
+test('an HA service in error (or frozen, or already moving) is not asked to move', () => {
+  const snap = withHa(hotCluster(), [100, 101], [], { services: [{ sid: 'vm:100', node: 'pve1', state: 'error' }, { sid: 'vm:101', node: 'pve1', state: 'started' }] });
+  const p = plan(snap, config({ automated_migrations: { rules: { max_migrations_per_run: 20 } } }), NO_HISTORY, NOW);
+  assert.ok(!p.moves.some((m) => m.vmid === 100));
+  assert.equal(skipOf(p, 100)?.reason, "HA service state 'error'");
+  assert.ok(p.moves.some((m) => m.vmid === 101), 'a started HA service moves');
+});

@@ -86,7 +86,7 @@ export class Planner {
   private haGuestRule(sg: SimGuest, hard: boolean): Skip | null {
     const ha = this.rc.ha;
     if (!ha.isHa(sg.vmid)) return null;
-    const unknown = ha.unknown(sg.vmid);
+    const unknown = ha.unknown(sg.vmid) ?? ha.busy(sg.vmid);
     if (unknown) return unknown;
     let first: Skip | null = null;
     for (const t of this.sim.nodes) {

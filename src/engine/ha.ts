@@ -37,6 +37,11 @@ export interface HaGuest {
 
 /** Service states that mean HA is recovering guests (the cluster is not balanced meanwhile). */
 export const RECOVERY_STATES = new Set(['fence', 'recovery']);
+/**
+ * Service states in which HA would not carry out a migrate request (or is moving the guest
+ * already): asking would only end in "HA manager started no migration task".
+ */
+export const BUSY_STATES = new Set(['error', 'freeze', 'fence', 'recovery', 'migrate', 'relocate', 'request_stop', 'request_start_balance']);
 
 const label = (sid: string, vmid: number) => `${sid.startsWith('ct:') ? 'CT' : 'VM'} ${vmid}`;
 /** "HA rule 'db-pin'", or for a PVE 8 group (named 'group:db' in the snapshot) "HA group 'db'". */
@@ -124,6 +129,14 @@ export class HaPlacement {
   unknown(vmid: number): Skip | null {
     if (!this.isHa(vmid) || this.complete) return null;
     return { reason: 'HA placement unknown', detail: 'the HA rules or resources could not be read (see the snapshot\'s unknowns); HA-managed guests are not moved' };
+  }
+
+  /** Guest-level: its HA service is in a state where HA would not migrate it on request. */
+  busy(vmid: number): Skip | null {
+    const g = this.guests.get(vmid);
+    const s = g ? this.snap.ha?.services.find((x) => x.sid === g.sid) : undefined;
+    if (!s || !BUSY_STATES.has(s.state)) return null;
+    return { reason: `HA service state '${s.state}'`, detail: 'Proxmox HA would not carry out a migration request now' };
   }
 
   /** Node rule of one guest alone: may HA keep it on `target`? */
