@@ -1,0 +1,38 @@
+import { request } from 'undici';
+
+/**
+ * One POST of a notification. Resolves with the response body when the status is 2xx; otherwise
+ * rejects with the status and the start of the body (what the service says went wrong). Errors
+ * name neither the URL nor the headers: they can carry tokens (Telegram's is in the path).
+ */
+export async function post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<string> {
+  let res;
+  try {
+    res = await request(url, { method: 'POST', body, headers, signal, headersTimeout: 0, bodyTimeout: 0 });
+  } catch (e) {
+    throw new Error(networkError(e));
+  }
+  const text = await res.body.text().catch(() => '');
+  if (res.statusCode < 200 || res.statusCode > 299) {
+    const said = text.replace(/\s+/g, ' ').trim().slice(0, 300);
+    throw new Error(`HTTP ${res.statusCode}${said ? `: ${said}` : ''}`);
+  }
+  return text;
+}
+
+export function postJson(url: string, value: unknown, headers: Record<string, string>, signal: AbortSignal): Promise<string> {
+  return post(url, JSON.stringify(value), { 'content-type': 'application/json', ...headers }, signal);
+}
+
+function networkError(e: unknown): string {
+  const err = e as Error & { code?: string; cause?: Error & { code?: string } };
+  if (err.name === 'AbortError' || err.code === 'UND_ERR_ABORTED') return 'aborted';
+  const cause = err.cause;
+  if (cause?.message) return cause.message;
+  return err.message || String(e);
+}
+
+/** Cuts text to at most `max` characters, marking the cut. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
