@@ -84,3 +84,110 @@ test('a failed migration: every provider hears of the halt exactly once across t
     await rx.close();
   }
 });
+
+test('a hanging receiver: the tick goes on and records the timeout; a failing provider does not stop the others', async () => {
+  const rx = await startReceivers();
+  rx.http.webhook.hang = true;
+  const cfg = structuredClone(rx.config) as { providers: Record<string, Record<string, unknown>> };
+  cfg.providers.gotify!.app_token = 'WrongGotifyToken999';
+  const e = await setupE2E({ scenario: 'demo' }, { dry_run: true, notifications: cfg });
+  try {
+    const r = await e.run(['run'], { PROXBALANCE_NOTIFY_TIMEOUT_MS: '1500' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /dry-run → success/);
+    assert.match(r.stderr, /could not be sent via webhook: no answer within 1\.5 s \(timed out\)/);
+    assert.match(r.stderr, /could not be sent via gotify: HTTP 401/);
+    const recs = notes(e.records());
+    assert.deepEqual(recs.map((n) => n.event), ['start', 'complete']);
+    for (const n of recs) {
+      const by = Object.fromEntries(n.deliveries.map((d) => [d.provider, d]));
+      assert.equal(by.webhook!.ok, false);
+      assert.match(by.webhook!.error!, /timed out/);
+      assert.equal(by.gotify!.ok, false);
+      assert.match(by.gotify!.error!, /HTTP 401: .*valid access token/);
+      for (const p of ['email', 'slack', 'discord', 'telegram', 'pushover']) assert.equal(by[p]!.ok, true, `${p} delivered`);
+    }
+    assert.ok(!readFileSync(e.historyPath, 'utf8').includes('WrongGotifyToken999'));
+    // Dry runs say so in every title.
+    for (const t of allTitles(rx).slack!) assert.match(t, /\[DRY RUN\]$/);
+    assert.equal(rx.http.slack.received.length, 2, 'start and complete');
+  } finally {
+    await e.cleanup();
+    await rx.close();
+  }
+});
+
+test('notify test: exits 0 when the provider accepts, 1 with the provider\'s error when it does not', async () => {
+  const rx = await startReceivers();
+  const cfg = structuredClone(rx.config) as { providers: Record<string, Record<string, unknown>> };
+  cfg.providers.telegram!.bot_token = '999:WrongTelegramToken';
+  cfg.providers.discord!.enabled = false;
+  const e = await setupE2E({ scenario: 'demo' }, { notifications: cfg });
+  try {
+    const ok = await e.run(['notify', 'test', 'gotify']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^gotify: sent$/m);
+    assert.equal(rx.http.gotify.received.length, 1);
+    assert.equal(rx.http.webhook.received.length, 0, 'only the named provider');
+    const off = await e.run(['notify', 'test', 'discord']);
+    assert.equal(off.code, 0, 'a provider is tried before it is enabled');
+    assert.equal(rx.http.discord.received.length, 1);
+    const bad = await e.run(['notify', 'test', 'telegram']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /telegram: failed: HTTP 401: .*Unauthorized/);
+    assert.ok(!bad.stdout.includes('WrongTelegramToken') && !bad.stderr.includes('WrongTelegramToken'), 'the token is not in the error');
+    const all = await e.run(['notify', 'test']);
+    assert.equal(all.code, 1, 'one failing provider fails the test');
+    for (const p of ['webhook', 'email', 'slack', 'pushover', 'gotify']) assert.match(all.stdout, new RegExp(`^${p}: sent$`, 'm'));
+    assert.doesNotMatch(all.stdout, /discord/, 'disabled providers are not part of a test of all');
+    assert.equal(rx.smtp.mails.length, 1);
+    assert.equal((await e.run(['notify', 'test', 'carrier-pigeon'])).code, 2);
+    assert.equal(notes(e.records()).length, 0, 'tests are not recorded');
+  } finally {
+    await e.cleanup();
+    await rx.close();
+  }
+});
+
+test('no message for ticks that decide nothing; a health gate that holds moves back is a failure', async () => {
+  const rx = await startReceivers();
+  const e = await setupE2E({ scenario: 'demo' }, { notifications: rx.config });
+  try {
+    e.fake.inject({ kind: 'quorum-loss' });
+    const held = await e.run(['run']);
+    assert.equal(held.code, 0, held.stderr);
+    const hook = rx.http.webhook.received.map((x) => x.fields);
+    assert.equal(hook.length, 1);
+    assert.equal(hook[0]!.title, 'Migration Safety Check Failed');
+    assert.equal(hook[0]!.priority, 'high');
+    assert.match(String(hook[0]!.message), /not quorate/);
+    assert.match(String(hook[0]!.message), /Moves held back: [1-9]/);
+    assert.equal((await e.run(['run'])).code, 0);
+    assert.equal(rx.http.webhook.received.length, 1, 'said once, not by every tick while the gate blocks');
+    e.fake.clearFaults();
+    e.fake.state.quorate = true;
+    const moved = await e.run(['run']);
+    assert.equal(moved.code, 0, moved.stderr);
+    const before = rx.http.webhook.received.length;
+    assert.equal(before, 3, `start and complete: ${JSON.stringify(rx.http.webhook.received.map((x) => x.fields.title))} ${moved.stdout}`);
+    // Ticks that plan no move say nothing (here: no move reaches the confidence floor).
+    const idle = await setupE2E({ scenario: 'demo' }, { notifications: rx.config, rules: { min_confidence_score: 100 } });
+    try {
+      for (let i = 0; i < 2; i++) assert.equal((await idle.run(['run'])).code, 0);
+      assert.ok(idle.records().filter((r) => r.type === 'run').every((r) => r.type === 'run' && r.outcome === 'no_action'));
+      assert.equal(rx.http.webhook.received.length, before);
+    } finally {
+      await idle.cleanup();
+    }
+    const off = await setupE2E({ scenario: 'demo' }, { notifications: { ...rx.config, on_start: false, on_complete: false } });
+    try {
+      assert.equal((await off.run(['run'])).code, 0);
+      assert.equal(rx.http.webhook.received.length, before, `on_start and on_complete false: nothing ${JSON.stringify(rx.http.webhook.received.map((x) => x.fields.title))}`);
+    } finally {
+      await off.cleanup();
+    }
+  } finally {
+    await e.cleanup();
+    await rx.close();
+  }
+});

@@ -1,5 +1,5 @@
 import type { HaltedRecord, HistoryRecord, RunRecord } from '../history/store.js';
-import { foldMigrations, type MigrationState } from '../history/views.js';
+import { foldMigrations, lastRun, type MigrationState } from '../history/views.js';
 import type { PlannedMove } from '../engine/types.js';
 import { guestRef } from '../util/guest.js';
 import type { Message, Priority } from './types.js';
@@ -56,10 +56,17 @@ export function completeMessage(run: RunRecord, records: readonly HistoryRecord[
   return msg('complete', `Migration Run Completed${tag(dryRun)}`, lines, failed ? 'high' : 'normal', at);
 }
 
-/** failure: a safety gate (quorum, health) that blocked a tick that wanted to move. */
-export function gateFailureMessage(run: RunRecord, at: Date): Message | null {
+const healthBlocked = (r: RunRecord | null) => r?.outcome === 'skipped' && r.gates.find((g) => !g.passed)?.name === 'cluster_health';
+
+/**
+ * failure: a safety gate (quorum, health) that blocked a tick that wanted to move. Said when the
+ * gate starts blocking, not again by every tick while it goes on blocking.
+ */
+export function gateFailureMessage(run: RunRecord, records: readonly HistoryRecord[], at: Date): Message | null {
   const gate = run.gates.find((g) => !g.passed);
-  if (run.outcome !== 'skipped' || gate?.name !== 'cluster_health') return null;
+  if (!healthBlocked(run) || !gate) return null;
+  const previous = lastRun(records, (r) => r.run_id !== run.run_id);
+  if (healthBlocked(previous) && previous!.decisions.some((d) => d.action === 'skip' && d.target)) return null;
   const held = run.decisions.filter((d) => d.action === 'skip' && d.target && d.reason.startsWith('Cluster health check failed'));
   if (!held.length) return null;
   const dryRun = run.mode === 'dry-run';

@@ -107,7 +107,7 @@ export class TickNotifier {
     const messages: Message[] = [];
     if (n.on_complete) messages.push(...[completeMessage(run, records, at)].filter((m): m is Message => m !== null));
     if (n.on_failure) {
-      const gate = gateFailureMessage(run, at);
+      const gate = gateFailureMessage(run, records, at);
       if (gate) messages.push(gate);
       const failed = haltedHere ? null : migrationFailureMessage(run, records, at);
       if (failed) messages.push(failed);
