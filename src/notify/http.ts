@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 
 /**
  * One POST of a notification. Resolves with the response body when the status is 2xx; otherwise
@@ -6,13 +6,19 @@ import { request } from 'undici';
  * name neither the URL nor the headers: they can carry tokens (Telegram's is in the path).
  */
 export async function post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<string> {
+  // A connection of its own, closed after the answer: a kept-alive socket would hold the one-shot
+  // process open after its work is done.
+  const dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
   let res;
+  let text: string;
   try {
-    res = await request(url, { method: 'POST', body, headers, signal, headersTimeout: 0, bodyTimeout: 0 });
+    res = await request(url, { method: 'POST', body, headers, signal, dispatcher });
+    text = await res.body.text().catch(() => '');
   } catch (e) {
     throw new Error(networkError(e));
+  } finally {
+    dispatcher.destroy().catch(() => undefined);
   }
-  const text = await res.body.text().catch(() => '');
   if (res.statusCode < 200 || res.statusCode > 299) {
     const said = text.replace(/\s+/g, ' ').trim().slice(0, 300);
     throw new Error(`HTTP ${res.statusCode}${said ? `: ${said}` : ''}`);

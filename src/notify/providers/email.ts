@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import nodemailer from 'nodemailer';
 import type { Provider, ProvidersConfig } from '../types.js';
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -30,6 +29,8 @@ export function email(c: ProvidersConfig['email'], timeoutMs: number): Provider 
     name: 'email',
     secrets: [c.smtp_password],
     async send(m, signal) {
+      // Loaded when mail is sent, not by every command.
+      const { default: nodemailer } = await import('nodemailer');
       const transport = nodemailer.createTransport({
         host: c.smtp_host, port: c.smtp_port, secure, requireTLS: c.smtp_tls && !secure, ignoreTLS: !c.smtp_tls && !secure,
         ...(c.smtp_username ? { auth: { user: c.smtp_username, pass: c.smtp_password } } : {}),
