@@ -39,15 +39,28 @@ function record(m: Message, deliveries: Delivery[], extra: Partial<NotificationR
   };
 }
 
-/** Sends the jobs, the broken providers counting as failed deliveries, and records each job. */
-async function sendAndRecord(built: Built, jobs: Job[], append: Append, extra: (j: Job) => Partial<NotificationRecord>): Promise<void> {
-  const results = await deliverAll(built.providers, jobs);
+/** Why a provider is not sent the rest of a tick's messages (the tick is held up at most once). */
+const GAVE_UP = 'not sent: it timed out on this tick\'s start message';
+
+/**
+ * Sends the jobs, the broken providers and those given up on counting as failed deliveries, and
+ * records each job. Resolves with the providers that timed out.
+ */
+async function sendAndRecord(built: Built, jobs: Job[], append: Append, extra: (j: Job) => Partial<NotificationRecord>, givenUp: ReadonlySet<string> = new Set()): Promise<Set<string>> {
+  const live = built.providers.filter((p) => !givenUp.has(p.name));
+  const results = await deliverAll(live, jobs);
+  const timedOut = new Set<string>();
   jobs.forEach((j, i) => {
-    const broken = built.broken.filter((b) => j.to.has(b.provider)).map((b): Delivery => ({ provider: b.provider, ok: false, error: b.error }));
-    for (const b of broken) log.warn(`notification ${j.message.event} could not be sent via ${b.provider}: ${b.error}`);
-    const all = [...results[i]!, ...broken];
+    const failed = [
+      ...built.broken.filter((b) => j.to.has(b.provider)).map((b): Delivery => ({ provider: b.provider, ok: false, error: b.error })),
+      ...built.providers.filter((p) => givenUp.has(p.name) && j.to.has(p.name)).map((p): Delivery => ({ provider: p.name, ok: false, error: GAVE_UP })),
+    ];
+    for (const b of failed) log.warn(`notification ${j.message.event} could not be sent via ${b.provider}: ${b.error}`);
+    for (const d of results[i]!) if (!d.ok && /timed out/.test(d.error ?? '')) timedOut.add(d.provider);
+    const all = [...results[i]!, ...failed];
     if (all.length) append(record(j.message, all, extra(j)));
   });
+  return timedOut;
 }
 
 /**
@@ -58,7 +71,7 @@ async function sendAndRecord(built: Built, jobs: Job[], append: Append, extra: (
 export class TickNotifier {
   private readonly enabled: boolean;
   private built: Built | null = null;
-  private starting: Promise<void> | null = null;
+  private starting: Promise<Set<string>> | null = null;
   private readonly pendingRecords: NotificationRecord[] = [];
 
   constructor(private readonly loaded: LoadedConfig, private readonly runId: string, private readonly now: () => Date = () => new Date()) {
@@ -83,16 +96,18 @@ export class TickNotifier {
     this.starting = sendAndRecord(this.providers(), [{ message: m, to: this.all() }], (r) => this.pendingRecords.push(r as NotificationRecord), () => ({ run_id: this.runId }))
       .catch((e) => {
         log.warn(`notification start: ${(e as Error).message}`);
+        return new Set<string>();
       });
   }
 
   async finish(run: RunRecord | null, records: readonly HistoryRecord[], append: Append): Promise<void> {
     try {
-      await this.starting;
+      // A provider that hung on start is not waited for again: a tick is held up 10 s at most.
+      const givenUp = (await this.starting) ?? new Set<string>();
       for (const r of this.pendingRecords.splice(0)) append(r);
       if (!this.enabled || !run) return;
       const jobs = this.jobs(run, records);
-      if (jobs.length) await sendAndRecord(this.providers(), jobs, append, (j) => this.extra(j, records));
+      if (jobs.length) await sendAndRecord(this.providers(), jobs, append, (j) => this.extra(j, records), givenUp);
     } catch (e) {
       log.warn(`notifications: ${(e as Error).message}`);
     }
