@@ -133,16 +133,29 @@ test('notify test: exits 0 when the provider accepts, 1 with the provider\'s err
     const off = await e.run(['notify', 'test', 'discord']);
     assert.equal(off.code, 0, 'a provider is tried before it is enabled');
     assert.equal(rx.http.discord.received.length, 1);
-    const bad = await e.run(['notify', 'test', 'telegram']);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stdout, /telegram: failed: HTTP 401: .*Unauthorized/);
-    assert.ok(!bad.stdout.includes('WrongTelegramToken') && !bad.stderr.includes('WrongTelegramToken'), 'the token is not in the error');
+    const tg = await e.run(['notify', 'test', 'telegram']);
+    assert.equal(tg.code, 1);
+    assert.match(tg.stdout, /telegram: failed: HTTP 401: .*Unauthorized/);
+    assert.ok(!tg.stdout.includes('WrongTelegramToken') && !tg.stderr.includes('WrongTelegramToken'), 'the token is not in the error');
     const all = await e.run(['notify', 'test']);
     assert.equal(all.code, 1, 'one failing provider fails the test');
     for (const p of ['webhook', 'email', 'slack', 'pushover', 'gotify']) assert.match(all.stdout, new RegExp(`^${p}: sent$`, 'm'));
     assert.doesNotMatch(all.stdout, /discord/, 'disabled providers are not part of a test of all');
     assert.equal(rx.smtp.mails.length, 1);
     assert.equal((await e.run(['notify', 'test', 'carrier-pigeon'])).code, 2);
+    // Without smtp_tls the message would go in clear: the receiver refuses it, the test says why.
+    const set = await e.run(['config', 'set', 'automated_migrations.notifications.providers.email.smtp_tls', 'false']);
+    assert.equal(set.code, 0, set.stderr);
+    const clear = await e.run(['notify', 'test', 'email']);
+    assert.equal(clear.code, 1);
+    assert.match(clear.stdout, /email: failed: .*STARTTLS/);
+    const secret = await e.run(['config', 'set', 'automated_migrations.notifications.providers.gotify.app_token', 'NewGotifyS3cret']);
+    assert.equal(secret.code, 0, secret.stderr);
+    assert.match(secret.stdout, /app_token = \*{8}$/m);
+    assert.ok(!secret.stdout.includes('NewGotifyS3cret'));
+    const bad = await e.run(['config', 'set', 'automated_migrations.notifications.providers.pushover.priority', '3']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /automated_migrations\.notifications\.providers\.pushover\.priority must be ≤ 2 \(got 3\)/);
     assert.equal(notes(e.records()).length, 0, 'tests are not recorded');
   } finally {
     await e.cleanup();
