@@ -262,3 +262,35 @@ test('doctor says per HA rule what proxbalance may do with its guests', async ()
     await e.cleanup();
   }
 });
+
+test('the fake HA manager behaves like Proxmox: failback move-back, negative refusal, positive followers, strict rules', async () => {
+  const { loadScenario } = await import('./fake-pve/scenarios.js');
+  const s = loadScenario(haScenario(), { msPerSecond: 1 });
+  // Failback: db moved off pve1 comes straight back once the migration ends.
+  const upid = s.startMigration('qemu', 'pve1', 201, { target: 'pve3', online: '1' }, 'root@pam');
+  assert.match(upid, /:hamigrate:201:/);
+  s.finishAll();
+  assert.equal(s.guest(201)!.node, 'pve1');
+  assert.deepEqual(s.haMoveBacks.map((m) => [m.vmid, m.from, m.to, m.why]), [[201, 'pve3', 'pve1', 'failback']]);
+  // Strict rule, failback off: outside the allowed nodes HA moves it back in; inside it stays.
+  s.startMigration('qemu', 'pve1', 202, { target: 'pve3', online: '1' }, 'root@pam');
+  s.finishAll();
+  assert.notEqual(s.guest(202)!.node, 'pve3');
+  s.haMoveBacks.length = 0;
+  s.startMigration('qemu', s.guest(202)!.node, 202, { target: s.guest(202)!.node === 'pve1' ? 'pve2' : 'pve1', online: '1' }, 'root@pam');
+  s.finishAll();
+  assert.deepEqual(s.haMoveBacks, []);
+  // Negative: the request is refused, the hamigrate task fails with the real message, nothing moves.
+  const refused = s.startMigration('qemu', 'pve1', 203, { target: 'pve3', online: '1' }, 'root@pam');
+  s.finishAll();
+  const t = s.tasks.find((x) => x.upid === refused)!;
+  assert.equal(t.exitstatus, "command 'ha-manager migrate vm:203 pve3' failed: exit code 255");
+  assert.ok(s.taskLines(t).some((l) => l.includes("in negative affinity with service 'vm:204'")));
+  assert.equal(s.guest(203)!.node, 'pve1');
+  // Positive: asking for web moves web-db along.
+  s.startMigration('qemu', 'pve1', 205, { target: 'pve2', online: '1' }, 'root@pam');
+  s.finishAll();
+  assert.equal(s.guest(205)!.node, 'pve2');
+  assert.equal(s.guest(206)!.node, 'pve2');
+  assert.ok(s.tasks.some((x) => x.type === 'qmigrate' && x.id === '206' && x.user === 'root@pam' && x.node === 'pve1'));
+});
