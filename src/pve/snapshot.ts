@@ -1,12 +1,14 @@
 /**
- * Builds a ClusterSnapshot in at most 5 + (online nodes) requests, whatever the number of guests:
+ * Builds a ClusterSnapshot in at most 7 + (online nodes) requests, whatever the number of guests:
  * /cluster/resources, /cluster/status, /cluster/tasks, /cluster/ha/status/current,
- * /cluster/options, then one /nodes/{node}/rrddata per online node, all concurrently. What could
+ * /cluster/options, /cluster/ha/resources and (when there are HA resources) the HA rules or groups
+ * (see ha-read.ts), then one /nodes/{node}/rrddata per online node, all concurrently. What could
  * not be learned is said (null, complete=false, an entry in unknowns), never invented.
  */
 import type { ClusterSnapshot, SnapshotGuest, SnapshotNode, SnapshotStorage, SnapshotTask } from '../generated/snapshot.js';
 import type { PveClient } from './client.js';
 import { PveApiError, PveError } from './errors.js';
+import { buildHa, readHaPlacement, type HaPlacementInput } from './ha-read.js';
 import { bool, type ClusterTaskEntry, type ClusterStatusEntry, type HaStatusEntry, type ResourceEntry, type RrdPoint } from './types.js';
 
 const MIGRATION_TYPES = new Set(['qmigrate', 'vzmigrate', 'hamigrate']);
@@ -82,6 +84,8 @@ export const REQUIRED_READS = {
   ha: 'GET /cluster/ha/status/current',
   options: 'GET /cluster/options',
   rrddata: 'GET /nodes/{node}/rrddata',
+  /** Read by readHaPlacement (ha-read.ts): resources, then rules (PVE 9) or groups (PVE 8). */
+  ha_placement: 'HA placement (GET /cluster/ha/resources, /cluster/ha/rules or /cluster/ha/groups)',
 } as const;
 export type RequiredRead = keyof typeof REQUIRED_READS;
 
@@ -128,6 +132,7 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
   const tasksP = required('tasks', client.clusterTasks());
   const haP = required('ha', client.haStatus());
   const optionsP = required('options', client.clusterOptions());
+  const placementP = readHaPlacement(client);
   // rrddata as soon as the resources tell which nodes are online.
   const rrdP = resourcesP.then((res) =>
     res instanceof Error || opts.averagesFrom ? [] : Promise.all(
@@ -137,7 +142,9 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
     ),
   );
   // Settle everything before deciding, so no request is left running when one fails.
-  const [resources, statusR, tasks, haR, optR, rrdR] = await Promise.all([resourcesP, statusP, tasksP, haP, optionsP, rrdP]);
+  const [resources, statusR, tasks, haR, optR, rrdR, haPlacement] = await Promise.all([resourcesP, statusP, tasksP, haP, optionsP, rrdP, placementP]);
+  // The HA placement reader reports its own failed read (it knows which of its paths it used).
+  if (haPlacement.error) failures.push({ read: REQUIRED_READS.ha_placement, error: haPlacement.error });
   if (opts.strict && failures.length) throw new SnapshotReadError(failures.sort((a, b) => a.read.localeCompare(b.read, undefined, { numeric: true })));
   // Without them there is nothing to describe.
   if (resources instanceof Error) throw resources;
@@ -160,7 +167,7 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
   const options = tolerated(optR, 'cluster options (GET /cluster/options)');
   const rrd = new Map<string, RrdPoint[] | Error>(rrdR);
   return buildSnapshot({
-    resources, status, tasks, ha, options, rrd, unknowns,
+    resources, status, tasks, ha, options, rrd, unknowns, haPlacement,
     ...(opts.averagesFrom ? { averages: new Map(opts.averagesFrom.nodes.map((n) => [n.name, n.avg] as const)) } : {}),
     host: client.host ?? client.hosts[0]!, requests: client.requestCount - startCount, now: opts.now ?? new Date(),
   });
@@ -179,6 +186,8 @@ export interface SnapshotInput {
   averages?: Map<string, SnapshotNode['avg']>;
   /** Things already known to be unknown. */
   unknowns?: string[];
+  /** The HA placement reads (ha-read.ts); absent: the snapshot has no `ha` section. */
+  haPlacement?: HaPlacementInput;
   host: string;
   requests: number;
   now: Date;
@@ -311,6 +320,8 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
     crs = { ha_auto_rebalance: bool(c['ha-auto-rebalance']), ha_mode: c.ha ?? null };
   }
 
+  const haSection = input.haPlacement ? buildHa(input.haPlacement, ha) : null;
+  if (input.haPlacement?.error) unknowns.push(`${input.haPlacement.error}: HA-managed guests are not moved`);
   return {
     v: 1,
     taken_at: input.now.toISOString(),
@@ -322,6 +333,7 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
     storages,
     tasks,
     unknowns,
+    ...(haSection ? { ha: haSection } : {}),
   };
 }
 
