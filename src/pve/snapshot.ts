@@ -84,9 +84,9 @@ export const REQUIRED_READS = {
   ha: 'GET /cluster/ha/status/current',
   options: 'GET /cluster/options',
   rrddata: 'GET /nodes/{node}/rrddata',
-  /** Read by readHaPlacement (ha-read.ts): resources, then rules (PVE 9) or groups (PVE 8). */
-  ha_placement: 'HA placement (GET /cluster/ha/resources, /cluster/ha/rules or /cluster/ha/groups)',
 } as const;
+// The HA placement reads (ha-read.ts: /cluster/ha/resources, rules or groups) fail closed per
+// guest instead: when one fails, the snapshot says so and no HA-managed guest is moved.
 export type RequiredRead = keyof typeof REQUIRED_READS;
 
 export interface ReadFailure {
@@ -132,7 +132,8 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
   const tasksP = required('tasks', client.clusterTasks());
   const haP = required('ha', client.haStatus());
   const optionsP = required('options', client.clusterOptions());
-  const placementP = readHaPlacement(client);
+  // The fresh look before a request keeps the placement it planned with (no extra requests).
+  const placementP = opts.averagesFrom ? Promise.resolve(null) : readHaPlacement(client);
   // rrddata as soon as the resources tell which nodes are online.
   const rrdP = resourcesP.then((res) =>
     res instanceof Error || opts.averagesFrom ? [] : Promise.all(
@@ -143,8 +144,6 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
   );
   // Settle everything before deciding, so no request is left running when one fails.
   const [resources, statusR, tasks, haR, optR, rrdR, haPlacement] = await Promise.all([resourcesP, statusP, tasksP, haP, optionsP, rrdP, placementP]);
-  // The HA placement reader reports its own failed read (it knows which of its paths it used).
-  if (haPlacement.error) failures.push({ read: REQUIRED_READS.ha_placement, error: haPlacement.error });
   if (opts.strict && failures.length) throw new SnapshotReadError(failures.sort((a, b) => a.read.localeCompare(b.read, undefined, { numeric: true })));
   // Without them there is nothing to describe.
   if (resources instanceof Error) throw resources;
@@ -167,7 +166,7 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
   const options = tolerated(optR, 'cluster options (GET /cluster/options)');
   const rrd = new Map<string, RrdPoint[] | Error>(rrdR);
   return buildSnapshot({
-    resources, status, tasks, ha, options, rrd, unknowns, haPlacement,
+    resources, status, tasks, ha, options, rrd, unknowns, ...(haPlacement ? { haPlacement } : {}),
     ...(opts.averagesFrom ? { averages: new Map(opts.averagesFrom.nodes.map((n) => [n.name, n.avg] as const)) } : {}),
     host: client.host ?? client.hosts[0]!, requests: client.requestCount - startCount, now: opts.now ?? new Date(),
   });
