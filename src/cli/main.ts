@@ -13,6 +13,8 @@ import { historyCommand } from './history-cmd.js';
 import { logsCommand } from './logs-cmd.js';
 import { statsCommand } from './stats-cmd.js';
 import { statusCommand } from './status-cmd.js';
+import { notifyCommand } from './notify-cmd.js';
+import { metricsCommand } from './metrics-cmd.js';
 
 export function buildProgram(): Command {
   const program = new Command('proxbalance')
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   program.addCommand(statsCommand());
   program.addCommand(activityCommand());
   program.addCommand(logsCommand());
+  program.addCommand(notifyCommand());
+  program.addCommand(metricsCommand());
   return program;
 }
 

@@ -29,10 +29,10 @@ export function fixAntiAffinity(p: Planner): void {
       movable.sort((a, b) => a.gib - b.gib || a.vmid - b.vmid);
       for (const sg of movable) {
         if ((counts.get(node.idx) ?? 0) <= 1) break;
-        const a = sim.arrival([sg]);
+        const a = p.arrivalOf(sg);
         let best: { t: SimNode; after: number } | null = null;
         let rollbackOnly: SimNode | null = null;
-        for (const t of p.candidateTargets([sg])) {
+        for (const t of p.candidateTargets(a.guests)) {
           if (sim.conflict(sg, t)) continue;
           const ev = sim.evaluate(a, t);
           if (!ev.capOk) continue;
@@ -48,7 +48,7 @@ export function fixAntiAffinity(p: Planner): void {
             p.skip(sg, { reason: REASON.rollback, detail: `the only node free of ${grp} with room is ${rollbackOnly.name}, which it left within 24 h` }, { kind: 'anti-affinity', target: rollbackOnly.name });
             p.notes.push(`rollback prevented: ${sg.g.name} (${sg.vmid}) would return to ${rollbackOnly.name}`);
           } else {
-            p.skip(sg, { reason: REASON.noRoom, detail: `no node without another ${grp} guest has room for it` }, { kind: 'anti-affinity' });
+            p.skip(sg, p.haReason(sg) ?? { reason: REASON.noRoom, detail: `no node without another ${grp} guest has room for it` }, { kind: 'anti-affinity' });
           }
           continue;
         }

@@ -11,7 +11,7 @@
  * - The best-ranked guest whose move would be a rollback or is below the confidence floor is
  *   skipped with that reason and not picked again this run (the next one is tried).
  */
-import { guestRisk, pct, type Planner } from './context.js';
+import { arrivalRisk, pct, type Planner } from './context.js';
 import { REASON } from './rules.js';
 import { confidence, headroom, overload, gainFromImprovement, IMBALANCE_TARGET, IMBALANCE_TRIGGER, MIN_IMPROVEMENT, MOVE_OVERHEAD_GIB } from './score.js';
 import { newEvaluation, type Arrival, type SimGuest, type SimNode } from './state.js';
@@ -108,7 +108,7 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
         // It could improve things, but no such move reaches the confidence floor.
         p.belowConfidence(sg, 'load', c.t, c.conf);
         rejected.add(sg.vmid);
-      }
+      } else if (p.haReason(sg)) p.skip(sg, p.haReason(sg)!, { kind: 'load' }); // HA's rules kept it off a node
     }
   }
   return cands;
@@ -120,14 +120,15 @@ const scratch = newEvaluation();
 function bestTarget(p: Planner, sg: SimGuest, s: SimNode, targets: SimNode[]): Candidate | { t: SimNode; conf: number } | null {
   const sim = p.sim;
   const current = sim.imbalance();
-  const a = sim.arrival([sg]);
-  const footprint = (sg.memOut * 100) / s.maxmem + (sg.cpuOut * 100) / s.maxcpu;
-  const rsk = guestRisk(sg);
+  const a = p.arrivalOf(sg);
+  // The guests' share of their source (an HA group counts every member).
+  const footprint = a.guests.reduce((f, g) => f + (g.memOut * 100) / s.maxmem + (g.cpuOut * 100) / s.maxcpu, 0);
+  const rsk = arrivalRisk(a);
   let best: SimNode | null = null;
   let bestImp = 0;
   let low: { t: SimNode; conf: number } | undefined;
   for (const t of targets) {
-    if (!p.mayGo(sg, t)) continue;
+    if (!a.guests.every((g) => p.mayGo(g, t))) continue;
     if (sg.groups.length && sim.conflict(sg, t)) continue;
     const ev = sim.evaluate(a, t, scratch);
     if (!ev.capOk) continue;
@@ -144,7 +145,8 @@ function bestTarget(p: Planner, sg: SimGuest, s: SimNode, targets: SimNode[]): C
     }
   }
   if (!best) return low ?? null;
-  return { sg, a, t: best, improvement: bestImp, footprint, rank: bestImp / (sg.gib + MOVE_OVERHEAD_GIB), rollback: p.rollback(sg, best) };
+  const gib = a.guests.reduce((x, g) => x + g.gib, 0);
+  return { sg, a, t: best, improvement: bestImp, footprint, rank: bestImp / (gib + MOVE_OVERHEAD_GIB), rollback: p.rollback(sg, best) };
 }
 
 /** Walks the ranked candidates: the first acceptable one is committed. */

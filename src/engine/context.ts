@@ -27,7 +27,7 @@ export type Outcome = 'committed' | 'below-confidence' | 'budget';
 /**
  * Whether guest `sg` may go to `t` as far as Proxmox and the configuration restrict targets
  * (returns why not, or null). The one place target restrictions plug in: Proxmox's precondition
- * check today; HA rules (allowed nodes per guest) later.
+ * check, then Proxmox HA's rules (src/engine/ha.ts: allowed and preferred nodes, negative partners).
  */
 export type TargetFilter = (sg: SimGuest, t: SimNode) => string | null;
 
@@ -38,15 +38,27 @@ export class Planner {
   budget: number;
   private ruleCache = new Map<number, Skip | null>();
   private scratch = newEvaluation();
+  /** The target filter: Proxmox's not-allowed nodes, then HA's rules. */
+  readonly allowed: TargetFilter;
+  private readonly byVmid: Map<number, SimGuest>;
+  /** The last HA refusal per guest (its skip reason when no target is left). */
+  private readonly haWhy = new Map<number, Skip>();
+  /** Where a guest is in the simulated cluster now. */
+  readonly where = (vmid: number): string | undefined => {
+    const sg = this.byVmid.get(vmid);
+    return sg ? this.sim.nodes[sg.node]!.name : undefined;
+  };
 
   constructor(
     readonly sim: Sim,
     readonly config: ProxbalanceConfig,
     readonly rc: RuleContext,
     readonly th: Thresholds,
-    readonly allowed: TargetFilter = notAllowed,
+    filter: TargetFilter = notAllowed,
   ) {
     this.budget = Math.max(0, config.automated_migrations.rules.max_migrations_per_run);
+    this.byVmid = new Map(sim.guests.map((g) => [g.vmid, g]));
+    this.allowed = (sg, t) => filter(sg, t) ?? this.haRefusal(sg, t);
   }
 
   get minConfidence(): number {
@@ -57,14 +69,69 @@ export class Planner {
   rules(sg: SimGuest): Skip | null {
     let r = this.ruleCache.get(sg.vmid);
     if (r === undefined) {
-      r = guestRules(sg, this.rc) ?? this.noAllowedTarget(sg);
+      r = guestRules(sg, this.rc) ?? this.haGuestRule(sg, false) ?? this.noAllowedTarget(sg);
       this.ruleCache.set(sg.vmid, r);
     }
     return r;
   }
 
   hard(sg: SimGuest): Skip | null {
-    return hardRules(sg, this.rc) ?? this.noAllowedTarget(sg);
+    return hardRules(sg, this.rc) ?? this.haGuestRule(sg, true) ?? this.noAllowedTarget(sg);
+  }
+
+  /**
+   * HA, guest-level: its placement unknown; every other node refused by its HA rules (the first
+   * refusal, by node order, is the reason); or a positive partner that would come along may not move.
+   */
+  private haGuestRule(sg: SimGuest, hard: boolean): Skip | null {
+    const ha = this.rc.ha;
+    if (!ha.isHa(sg.vmid)) return null;
+    const unknown = ha.unknown(sg.vmid) ?? ha.busy(sg.vmid);
+    if (unknown) return unknown;
+    let first: Skip | null = null;
+    for (const t of this.sim.nodes) {
+      if (!t.balanced || t.idx === sg.node) continue;
+      const b = ha.block(sg.vmid, t.name, this.where);
+      if (!b) return this.partnersRule(sg, hard);
+      first ??= b;
+    }
+    return first ?? this.partnersRule(sg, hard);
+  }
+
+  private partnersRule(sg: SimGuest, hard: boolean): Skip | null {
+    const pos = this.rc.ha.guests.get(sg.vmid)?.positive;
+    for (const m of pos?.members ?? []) {
+      const mg = this.byVmid.get(m);
+      if (!mg || mg === sg) continue;
+      const r = hard ? hardRules(mg, this.rc) : guestRules(mg, this.rc);
+      if (r) return { reason: `HA rule '${pos!.rules.join("', '")}' would bring ${mg.g.type === 'lxc' ? 'CT' : 'VM'} ${m} along, which may not move: ${r.reason}`, ...(r.detail ? { detail: r.detail } : {}) };
+    }
+    return null;
+  }
+
+  /** HA's refusal of `t` for `sg` (and what comes along), in words; remembered for the skip reason. */
+  private haRefusal(sg: SimGuest, t: SimNode): string | null {
+    if (!this.rc.ha.isHa(sg.vmid)) return null;
+    const b = this.rc.ha.block(sg.vmid, t.name, this.where);
+    if (!b) return null;
+    this.haWhy.set(sg.vmid, b);
+    return b.detail ? `${b.reason} (${b.detail})` : b.reason;
+  }
+
+  /** Why HA refused the last node it refused for `sg`, or null (the skip when no target is left). */
+  haReason(sg: SimGuest): Skip | null {
+    return this.haWhy.get(sg.vmid) ?? null;
+  }
+
+  /**
+   * What arrives on a target when `sg` moves: itself, plus (HA positive affinity) every partner,
+   * which HA moves along. Partners are normally together; a node already holding one is no
+   * candidate (see candidateTargets), which keeps the count on the safe side.
+   */
+  arrivalOf(sg: SimGuest): Arrival {
+    const partners = this.rc.ha.guests.get(sg.vmid)?.positive?.members ?? [];
+    const along = partners.filter((v) => v !== sg.vmid).map((v) => this.byVmid.get(v)).filter((g): g is SimGuest => g !== undefined && !g.moved);
+    return this.sim.arrival([sg, ...along]);
   }
 
   /** The target filter rules out every node that could take the guest. */
@@ -136,6 +203,8 @@ export class Planner {
   /**
    * THE way every phase commits a move: score → confidence floor → per-run budget → commit. When a
    * step refuses, each arriving guest is skipped with that step's reason and the outcome says which.
+   * An arrival of several guests is an HA positive group: one move (the first guest, which is asked
+   * for) lists the others as `companions` (HA moves them); the budget counts every one.
    */
   propose(m: Proposal): Outcome {
     const sc = this.score(m.a, m.t, m.gain);
@@ -149,12 +218,16 @@ export class Planner {
       for (const sg of m.a.guests) this.skip(sg, { reason: REASON.maxPerRun, detail }, { kind: m.kind, target: m.t.name, confidence: sc.confidence });
       return 'budget';
     }
-    const reason = m.reason();
+    let reason = m.reason();
     const { confidence: conf, ...score } = sc;
-    for (const sg of m.a.guests) {
-      this.moves.push({ vmid: sg.vmid, name: sg.g.name, type: sg.g.type, source: this.sim.nodes[sg.node]!.name, target: m.t.name, kind: m.kind, online: sg.running, confidence: conf, reason, score });
-      this.skipped.delete(sg.vmid);
+    const [lead, ...along] = m.a.guests as [SimGuest, ...SimGuest[]];
+    const companions = along.map((c) => ({ vmid: c.vmid, name: c.g.name, type: c.g.type, source: this.sim.nodes[c.node]!.name }));
+    if (along.length) {
+      const rules = this.rc.ha.guests.get(lead.vmid)?.positive?.rules ?? [];
+      reason += `; HA moves ${companions.map((c) => `${c.type === 'lxc' ? 'CT' : 'VM'} ${c.vmid}`).join(', ')} along (rule '${rules.join("', '")}', positive affinity)`;
     }
+    this.moves.push({ vmid: lead.vmid, name: lead.g.name, type: lead.g.type, source: this.sim.nodes[lead.node]!.name, target: m.t.name, kind: m.kind, online: lead.running, confidence: conf, reason, score, ...(companions.length ? { companions } : {}) });
+    for (const sg of m.a.guests) this.skipped.delete(sg.vmid);
     for (const sg of m.a.guests) this.sim.apply(sg, m.t);
     this.budget -= m.a.guests.length;
     return 'committed';

@@ -42,10 +42,10 @@ export function balanceDistribution(p: Planner): void {
         continue;
       }
       const before = sim.imbalance();
-      const a = sim.arrival([sg]);
+      const a = p.arrivalOf(sg);
       let chosen: SimNode | null = null;
       let rollbackTo: SimNode | null = null;
-      const allowed = new Set(p.candidateTargets([sg]));
+      const allowed = new Set(p.candidateTargets(a.guests));
       for (const t of targets) {
         if (!allowed.has(t) || sim.conflict(sg, t)) continue;
         const ev = sim.evaluate(a, t);
@@ -62,6 +62,9 @@ export function balanceDistribution(p: Planner): void {
         if (rollbackTo) {
           p.skip(sg, { reason: REASON.rollback, detail: `the emptiest node with room is ${rollbackTo.name}, which it left within 24 h` }, { kind: 'distribution', target: rollbackTo.name });
           p.notes.push(`rollback prevented: ${sg.g.name} (${sg.vmid}) would return to ${rollbackTo.name}`);
+        } else {
+          const why = p.haReason(sg);
+          if (why) p.skip(sg, why, { kind: 'distribution' });
         }
         rejected.add(sg.vmid);
         continue;

@@ -31,9 +31,9 @@ export function evacuate(p: Planner): void {
         p.skip(sg, hard);
         continue;
       }
-      const a = sim.arrival([sg]);
+      const a = p.arrivalOf(sg);
       let best: { t: SimNode; conflict: number; after: number } | null = null;
-      for (const t of p.candidateTargets([sg])) {
+      for (const t of p.candidateTargets(a.guests)) {
         const ev = sim.evaluate(a, t);
         if (!ev.capOk) continue;
         // exclude_* is bypassed, but a target without a group member is still preferred.
@@ -44,7 +44,7 @@ export function evacuate(p: Planner): void {
         }
       }
       if (!best) {
-        p.skip(sg, { reason: REASON.noRoom, detail: noRoomDetail(p, sg) });
+        p.skip(sg, p.haReason(sg) ?? { reason: REASON.noRoom, detail: noRoomDetail(p, sg) });
         continue;
       }
       const t = best.t;

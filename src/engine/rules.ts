@@ -5,6 +5,7 @@
  */
 import type { ProxbalanceConfig } from '../generated/config.js';
 import type { ClusterSnapshot } from '../generated/snapshot.js';
+import type { HaPlacement } from './ha.js';
 import type { SimGuest, SimNode } from './state.js';
 import type { HistoryMigration, HistoryView } from './types.js';
 
@@ -122,6 +123,8 @@ export interface RuleContext {
   activeTasks: Set<number>;
   /** Proxmox CRS rebalances HA guests itself. */
   crsRebalance: boolean;
+  /** Proxmox HA placement (rules, failback, affinity). */
+  ha: HaPlacement;
 }
 
 export function activeMigrationVmids(snap: ClusterSnapshot): Set<number> {
