@@ -164,6 +164,9 @@ test('a secret in a file readable by others is warned about; show masks it every
     assert.match(text.stdout, /automated_migrations\.rules\.cooldown_minutes = 30 {2}\(default\)/);
     assert.match(text.stdout, /proxmox_host = "pve1"\n/);
     assert.match(text.stderr, /readable by everyone \(mode 0644\)/);
+    // The advice keeps the service (group proxbalance, see deploy/debian/postinst) able to read it.
+    assert.ok(text.stderr.includes(`chown root:proxbalance ${p} && chmod 0640 ${p}`), text.stderr);
+    assert.doesNotMatch(text.stderr, /chmod 600/);
     chmodSync(p, 0o600);
     const quiet = await runCli(['config', 'validate', '--config', p]);
     assert.doesNotMatch(quiet.stderr, /readable/);
