@@ -13,6 +13,7 @@ import { historyCommand } from './history-cmd.js';
 import { logsCommand } from './logs-cmd.js';
 import { statsCommand } from './stats-cmd.js';
 import { statusCommand } from './status-cmd.js';
+import { explainCommand } from './explain-cmd.js';
 
 export function buildProgram(): Command {
   const program = new Command('proxbalance')
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   program.addCommand(historyCommand());
   program.addCommand(statsCommand());
   program.addCommand(activityCommand());
+  program.addCommand(explainCommand());
   program.addCommand(logsCommand());
   return program;
 }

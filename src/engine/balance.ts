@@ -29,6 +29,11 @@ interface Candidate {
   rollback: boolean;
 }
 
+/** What a guest weighs on its node: its memory % + CPU % there (the scale of a load move's gain). */
+export function guestFootprint(sg: SimGuest, s: SimNode): number {
+  return (sg.memOut * 100) / s.maxmem + (sg.cpuOut * 100) / s.maxcpu;
+}
+
 export function shouldBalance(p: Planner): boolean {
   const sim = p.sim;
   return sim.nodes.some((n) => n.balanced && sim.hot(n)) || sim.imbalance() > IMBALANCE_TRIGGER;
@@ -132,7 +137,7 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
       const cores = sg.cpuCores;
       const mem = sg.mem;
       const reserve = sg.reserve;
-      const footprint = (sg.memOut * 100) / s.maxmem + (sg.cpuOut * 100) / s.maxcpu;
+      const footprint = guestFootprint(sg, s);
       const rsk = risk({ memGiB: sg.mem / GiB, localDiskGiB: sg.localDisk / GiB, containerRestart: sg.g.type === 'lxc' && sg.running });
       let bestJ = -1;
       let bestImp = 0;
