@@ -6,6 +6,7 @@ import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { missingPrivileges, REQUIRED_PRIVILEGES } from '../pve/types.js';
 import { parsePropertyString } from '../pve/snapshot.js';
+import { unimplementedWarning } from '../cli/config-cmd.js';
 import { findAccount, SERVICE_USER, serviceAccessProblems } from './service-user.js';
 import { PveApiError, PveNetworkError, PveTlsError } from '../pve/errors.js';
 
@@ -68,6 +69,7 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
   if (loaded.warnings.length) {
     for (const w of loaded.warnings) add({ name: 'config', status: 'warn', message: w });
   }
+  if (loaded.ignored.length) add({ name: 'config', status: 'warn', message: unimplementedWarning(loaded.path, loaded.ignored) });
   const sched = cfg.automated_migrations.schedule;
   const windows = [...sched.migration_windows, ...sched.blackout_windows];
   add({ name: 'timezones', status: 'pass', message: `schedule.timezone ${sched.timezone} and ${windows.length} window(s) use valid IANA time zones` });
