@@ -47,9 +47,9 @@ test('windowState: zone falls back to schedule.timezone; a day-long window and D
   const sun = windowState(allDay, 'UTC', at('2026-11-29T15:00:00Z'));
   assert.deepEqual([sun.open, sun.closes_at], [true, '2026-11-29T23:59:00.000Z']);
   assert.equal(windowState(allDay, 'UTC', at('2026-11-29T23:59:30Z')).open, false, 'end is exclusive');
-  // Spring forward in Berlin (29 March 2026, 02:00 → 03:00): 02:30 does not exist, the window opens at 03:30 CEST.
+  // Spring forward in Berlin (29 March 2026, 02:00 → 03:00): 02:30 does not exist; the wall clock passes it at 03:00 CEST, when the engine opens the window too.
   const dst: TimeWindow = { name: 'DST', enabled: true, days: ['sunday'], start_time: '02:30', end_time: '04:00', timezone: 'Europe/Berlin' };
-  assert.equal(windowState(dst, 'UTC', at('2026-03-28T12:00:00Z')).next_opens_at, '2026-03-29T01:30:00.000Z');
+  assert.equal(windowState(dst, 'UTC', at('2026-03-28T12:00:00Z')).next_opens_at, '2026-03-29T01:00:00.000Z');
 });
 
 test('windowStatus: blackouts beat migration windows; no migration window means any time; disabled windows ignored', () => {

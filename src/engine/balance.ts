@@ -99,6 +99,7 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
   const tCpu = new Float64Array(k);
   const tMem = new Float64Array(k);
   const tWorst = new Float64Array(k);
+  const tWorstCpu = new Float64Array(k);
   const tL0 = new Float64Array(k);
   const tPen0 = new Float64Array(k);
   const cpuPerCore = new Float64Array(k);
@@ -108,6 +109,7 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
     tCpu[j] = sim.cpuPct(t);
     tMem[j] = sim.memPct(t);
     tWorst[j] = sim.worstMemPct(t);
+    tWorstCpu[j] = sim.worstCpuPct(t);
     tL0[j] = (tCpu[j]! + tMem[j]!) / 2;
     tPen0[j] = overload(tCpu[j]!, tMem[j]!, p.th);
     cpuPerCore[j] = 100 / t.maxcpu;
@@ -145,7 +147,7 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
       let lowConf = -1;
       for (const j of targets) {
         const c1 = tCpu[j]! + cores * cpuPerCore[j]!;
-        if (c1 > capCpu) continue;
+        if (tWorstCpu[j]! + cores * cpuPerCore[j]! > capCpu) continue;
         const worst1 = tWorst[j]! + reserve * memPerByte[j]!;
         if (worst1 > capMem) continue;
         const t = roomy[j]!;

@@ -47,8 +47,12 @@ export interface GuestHistory {
   recent: Array<HistoryMigration & { startMs: number; endMs: number }>;
   /** Nodes the guest left within the last 24 h (rollback targets). */
   leftRecently: Set<string>;
-  /** Whether the last 24 h already contain a return to a node it had left (A→B→A). */
-  pingPong: boolean;
+  /**
+   * A detected rollback (A→B, then back to A within 24 h of leaving it) keeps the guest where it is
+   * until 24 h after the return ended (epoch ms; 0 when there was none). `returnedTo` names the node.
+   */
+  rollbackUntil: number;
+  returnedTo: string;
   /** Cooldown end (epoch ms) and multiplier, when one applies. */
   cooldownUntil: number;
   multiplier: number;
@@ -76,7 +80,7 @@ export function indexHistory(history: HistoryView, nowMs: number, cooldownMinute
     const endMs = Number.isFinite(end) ? end : startMs;
     if (nowMs - Math.max(startMs, endMs) > ESCALATION_HORIZON_MS) continue;
     let h = byVmid.get(m.vmid);
-    if (!h) byVmid.set(m.vmid, (h = { recent: [], leftRecently: new Set(), pingPong: false, cooldownUntil: 0, multiplier: 1 }));
+    if (!h) byVmid.set(m.vmid, (h = { recent: [], leftRecently: new Set(), rollbackUntil: 0, returnedTo: '', cooldownUntil: 0, multiplier: 1 }));
     h.recent.push({ ...m, startMs, endMs });
   }
   for (const h of byVmid.values()) {
@@ -85,15 +89,32 @@ export function indexHistory(history: HistoryView, nowMs: number, cooldownMinute
     h.multiplier = n <= 1 ? 1 : 2 ** Math.min(3, n - 1);
     const last = h.recent[n - 1]!;
     h.cooldownUntil = Math.max(last.endMs, last.startMs) + cooldownMinutes * 60_000 * h.multiplier;
-    const left: string[] = [];
-    for (const m of h.recent) {
-      if (nowMs - m.endMs > ROLLBACK_HORIZON_MS || !LEFT.has(m.status)) continue;
-      if (left.includes(m.target)) h.pingPong = true;
-      left.push(m.source);
-      h.leftRecently.add(m.source);
-    }
+    rollbacks(h, nowMs);
   }
   return byVmid;
+}
+
+/**
+ * Rollback facts of one guest (its `recent` sorted by start). A move the guest may have made
+ * (completed, timed out, or without an outcome) puts its source in `leftRecently` for 24 h from the
+ * move's end. A move back to a node the guest had left (that earlier move ended at most 24 h before
+ * the return started) is a rollback: the guest stays put until 24 h after the return's end.
+ */
+function rollbacks(h: GuestHistory, nowMs: number): void {
+  const moved = h.recent.filter((m) => LEFT.has(m.status));
+  for (let i = 0; i < moved.length; i++) {
+    const m = moved[i]!;
+    if (nowMs - m.endMs <= ROLLBACK_HORIZON_MS) h.leftRecently.add(m.source);
+    for (let j = 0; j < i; j++) {
+      const e = moved[j]!;
+      if (e.source !== m.target || m.startMs - e.endMs > ROLLBACK_HORIZON_MS) continue;
+      const until = m.endMs + ROLLBACK_HORIZON_MS;
+      if (until > h.rollbackUntil) {
+        h.rollbackUntil = until;
+        h.returnedTo = m.target;
+      }
+    }
+  }
 }
 
 export interface RuleContext {
@@ -145,7 +166,7 @@ export function guestRules(sg: SimGuest, ctx: RuleContext): Skip | null {
   if (g.hastate !== null && ctx.crsRebalance) return { reason: REASON.haRebalance, detail: 'Proxmox CRS ha-auto-rebalance is on' };
   const h = ctx.history.get(g.vmid);
   if (h) {
-    if (h.pingPong) return { reason: REASON.rollback, detail: 'moved back to a node it had left within 24 h; on cooldown for 24 h' };
+    if (ctx.nowMs < h.rollbackUntil) return { reason: REASON.rollback, detail: `moved back to ${h.returnedTo}, a node it had left within 24 h; stays put until ${fmtTime(h.rollbackUntil)}` };
     if (ctx.nowMs < h.cooldownUntil) {
       const x = h.multiplier > 1 ? ` (×${h.multiplier}: ${h.recent.length} moves within 7 days)` : '';
       return { reason: REASON.cooldown, detail: `until ${fmtTime(h.cooldownUntil)}${x}` };
