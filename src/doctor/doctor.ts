@@ -7,6 +7,7 @@ import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { missingPrivileges, REQUIRED_PRIVILEGES } from '../pve/types.js';
 import { parsePropertyString } from '../pve/snapshot.js';
 import { unimplementedWarning } from '../cli/config-cmd.js';
+import { schedulerState, TIMER_UNIT } from './scheduler.js';
 import { findAccount, SERVICE_USER, serviceAccessProblems } from './service-user.js';
 import { PveApiError, PveNetworkError, PveTlsError } from '../pve/errors.js';
 
@@ -59,6 +60,19 @@ function serviceUserChecks(loaded: LoadedConfig): Check[] {
   return problems.map(({ name, problem }) => ({ name, status: 'fail', message: problem.message, fix: problem.fix }));
 }
 
+/** The timer and the service's last tick, as systemd has them. */
+function schedulerCheck(): Check {
+  const s = schedulerState();
+  if (!s.systemd) return { name: 'scheduler', status: 'warn', message: s.summary };
+  const t = s.timer!;
+  if (!t.installed || !t.enabled || !t.active) {
+    return { name: 'scheduler', status: 'warn', message: s.summary, fix: `after a dry run: systemctl enable --now ${TIMER_UNIT}` };
+  }
+  const sv = s.service;
+  if (sv?.last_exited && sv.result !== 'success') return { name: 'scheduler', status: 'warn', message: s.summary, fix: 'proxbalance logs -n 50 (the failed tick says why)' };
+  return { name: 'scheduler', status: 'pass', message: s.summary };
+}
+
 /** Every check `proxbalance doctor` makes, in order. A failed prerequisite skips what depends on it. */
 export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
   const cfg = loaded.config;
@@ -101,6 +115,7 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
   }
 
   for (const c of serviceUserChecks(loaded)) add(c);
+  add(schedulerCheck());
 
   if (!secret) return checks;
   const hosts = Array.isArray(cfg.proxmox_host) ? cfg.proxmox_host : [cfg.proxmox_host];
