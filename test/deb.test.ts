@@ -105,6 +105,24 @@ test('the extracted package runs: --version, and the example config is valid but
   }
 });
 
+test('lintian: no error and no warning at the default level; changelog, copyright and man page present', () => {
+  for (const p of ['usr/share/doc/proxbalance/changelog.gz', 'usr/share/doc/proxbalance/copyright', 'usr/share/man/man1/proxbalance.1.gz']) {
+    assert.ok(contents.includes(p), `${p} missing from the package`);
+  }
+  // No development files of the dependencies (linters, VCS and npm metadata, their tests).
+  const dev = contents.filter((p) => p.includes('/node_modules/') && /(\/\.eslintrc[^/]*|\/\.npmignore|\/\.gitattributes|\/(test|tests|spec|__tests__)\/.+)$/.test(p));
+  assert.deepEqual(dev, []);
+  const r = run('lintian', ['--no-tag-display-limit', deb]);
+  const tags = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /^[EW]: /.test(l));
+  assert.deepEqual(tags, [], `lintian:\n${r.stdout}${r.stderr}`);
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  // The man page is the CLI's own help: every command is in it.
+  const x = join(work.dir, 'man');
+  ok('dpkg-deb', ['-x', deb, x]);
+  const page = spawnSync('sh', ['-c', `gzip -dc ${join(x, 'usr/share/man/man1/proxbalance.1.gz')}`], { encoding: 'utf8' }).stdout;
+  for (const c of ['run', 'doctor', 'status', 'explain', 'config validate', 'history']) assert.match(page, new RegExp(`proxbalance ${c}\\b`), `${c} missing from the man page`);
+});
+
 test('install, reinstall, remove and purge with dpkg (in a throw-away mount namespace)', (t) => {
   // Needs root (CI is root) for mount namespaces and overlays; elsewhere this one is skipped, out loud.
   if (process.getuid?.() !== 0) return t.skip('needs root: mount namespace with overlays over /usr, /etc, /var, /opt');
