@@ -66,6 +66,41 @@ test('every endpoint the fake serves answers as the official schema says', async
   await check('GET /cluster/status', '/cluster/status');
   await check('GET /cluster/ha/status/current', '/cluster/ha/status/current');
   await check('GET /cluster/ha/resources', '/cluster/ha/resources');
+  // HA rules (PVE 9): node affinity, resource affinity both ways; the precondition reports them.
+  const s = fake.state;
+  s.guest(103)!.ha = true;
+  s.guest(110)!.ha = true;
+  s.guest(110)!.failback = false;
+  s.haRules = [
+    { rule: 'db-pin', type: 'node-affinity', resources: ['vm:102'], nodes: { pve1: 2, pve2: 0 }, strict: true },
+    { rule: 'db-apart', type: 'resource-affinity', resources: ['vm:102', 'vm:110'], affinity: 'negative' },
+    { rule: 'db-pair', type: 'resource-affinity', resources: ['vm:102', 'vm:103'], affinity: 'positive', disable: true },
+  ];
+  const rules = await check('GET /cluster/ha/rules', '/cluster/ha/rules');
+  assert.deepEqual((rules.body.data as Array<{ nodes?: string }>)[0]!.nodes, 'pve1:2,pve2');
+  assert.deepEqual((await check('GET /cluster/ha/groups', '/cluster/ha/groups')).body.data, [], 'PVE 9 has no groups left');
+  await check('GET /cluster/ha/resources', '/cluster/ha/resources');
+  s.haRules[2]!.disable = false;
+  const pre = await check('GET /nodes/{node}/qemu/{vmid}/migrate', '/nodes/pve1/qemu/102/migrate?target=pve2');
+  const pd = pre.body.data as { 'dependent-ha-resources': string[]; not_allowed_nodes: Record<string, { 'blocking-ha-resources'?: unknown }> };
+  assert.deepEqual(pd['dependent-ha-resources'], ['vm:103']);
+  assert.deepEqual(pd.not_allowed_nodes.pve2!['blocking-ha-resources'], [{ sid: 'vm:110', cause: 'resource-affinity' }]);
+  // PVE 8: groups, resources naming them, and no rules (501).
+  s.version = '8.4.1';
+  s.haGroups = [{ group: 'db', nodes: { pve1: 1, pve3: 0 }, restricted: true, nofailback: false }];
+  s.guest(102)!.haGroup = 'db';
+  const groups = await check('GET /cluster/ha/groups', '/cluster/ha/groups');
+  assert.deepEqual(groups.body.data, [{ group: 'db', type: 'group', nodes: 'pve1:1,pve3', restricted: 1, nofailback: 0, digest: '0123456789abcdef0123456789abcdef01234567' }]);
+  const res8 = await check('GET /cluster/ha/resources', '/cluster/ha/resources');
+  assert.equal((res8.body.data as Array<{ sid: string; group?: string }>).find((r) => r.sid === 'vm:102')!.group, 'db');
+  const r501 = await call('GET', '/cluster/ha/rules');
+  assert.equal(r501.status, 501);
+  assert.equal(r501.statusText, "Method 'GET /api2/json/cluster/ha/rules' not implemented");
+  s.version = '9.1.1';
+  s.haRules = [];
+  s.haGroups = [];
+  s.guest(103)!.ha = false;
+  s.guest(110)!.ha = false;
   await check('GET /cluster/options', '/cluster/options');
   await check('GET /nodes/{node}/rrddata', '/nodes/pve1/rrddata?timeframe=hour&cf=AVERAGE');
   await check('GET /nodes/{node}/qemu/{vmid}/status/current', '/nodes/pve1/qemu/102/status/current');

@@ -19,12 +19,12 @@ for (const [nodes, guests] of [
   [3, 30],
   [20, 2000],
 ] as const) {
-  test(`a snapshot of ${nodes} nodes / ${guests} guests takes at most 5 + ${nodes} requests`, async () => {
+  test(`a snapshot of ${nodes} nodes / ${guests} guests takes at most 7 + ${nodes} requests`, async () => {
     const fake = await startFakePve({ generate: { nodes, guests, seed: 11 } });
     try {
       const snap = await snapshotOf(fake);
       const sent = fake.requests.total();
-      assert.ok(sent <= 5 + nodes, `${sent} requests: ${JSON.stringify(fake.requests.counts)}`);
+      assert.ok(sent <= 7 + nodes, `${sent} requests: ${JSON.stringify(fake.requests.counts)}`);
       assert.equal(fake.requests.counts['GET /nodes/{node}/rrddata'], nodes, 'one rrddata per online node');
       assert.equal(snap.api.requests, sent, 'the snapshot says how many requests it made');
       assert.equal(snap.guests.length, guests);
@@ -97,8 +97,8 @@ test('offline node, HA maintenance, missing rrddata and a running migration are 
     assert.equal(t.status, null);
     assert.equal(t.endtime, null);
     assert.equal(s.guests.find((g) => g.vmid === 202)!.lock, 'migrate');
-    assert.equal(fake.requests.total(), 1 + 5 + 3, 'one POST, then 5 + 3 online nodes (pve3 is offline)');
-    assert.equal(s.api.requests, 5 + 3);
+    assert.equal(fake.requests.total(), 1 + 7 + 3, 'one POST, then 7 + 3 online nodes (pve3 is offline): HA resources and rules included');
+    assert.equal(s.api.requests, 7 + 3);
   } finally {
     await fake.close();
   }
@@ -154,7 +154,7 @@ test('a standalone node: no cluster entry, quorate, no name', async () => {
     assertValidSnapshot(s);
     assert.deepEqual(s.cluster, { name: null, quorate: true, standalone: true });
     assert.deepEqual(s.guests[0]!.tags, ['a', 'b']);
-    assert.equal(s.api.requests, 5 + 1);
+    assert.equal(s.api.requests, 6 + 1, 'no HA resource: the HA rules are not asked for');
   } finally {
     await fake.close();
   }

@@ -41,7 +41,7 @@ test('snapshot --output writes a valid snapshot of the cluster, with no secret a
   assertValidSnapshot(snap);
   assert.equal(snap.nodes.length, 3);
   assert.equal(snap.guests.length, 14);
-  assert.equal(snap.api.requests, 5 + 3);
+  assert.equal(snap.api.requests, 7 + 3);
   assert.match(r.stderr, /written to/);
 });
 

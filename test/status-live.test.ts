@@ -6,12 +6,16 @@ import { BIN } from './helpers/cli.js';
 import { setupE2E } from './helpers/e2e.js';
 
 test('status shows the migrations running in the cluster, ours or not, with their progress', async () => {
-  const e = await setupE2E({ scenario: 'demo', msPerSecond: 400 });
+  // The fake cluster and the CLI share one manual clock: what status sees depends on where the test
+  // sets the clock, never on how fast the machine is (no wall-clock waits, no races).
+  let clock = Date.parse('2026-11-25T12:00:00.000Z');
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 400, clock: () => clock });
+  const at = () => ({ PROXBALANCE_NOW: new Date(clock).toISOString() });
   try {
     e.fake.state.startMigration('qemu', 'pve2', 110, { target: 'pve3', online: '1' }, 'root@pam');
     e.fake.state.startMigration('qemu', 'pve1', 102, { target: 'pve2', online: '1' }, 'someone@pam');
-    await new Promise((r) => setTimeout(r, 2500)); // some progress lines, and the HA task handing over
-    const r = await e.run(['status', '--json']);
+    clock += 2500; // 6.25 simulated seconds: some progress lines, and the HA task handing over
+    const r = await e.run(['status', '--json'], at());
     assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout);
     const vm110 = s.in_progress.find((m: { vmid: number }) => m.vmid === 110);
@@ -22,14 +26,14 @@ test('status shows the migrations running in the cluster, ours or not, with thei
     const ha = s.in_progress.filter((m: { vmid: number }) => m.vmid === 102);
     assert.equal(ha.length, 1, 'an HA move is listed once');
     assert.equal(ha[0].ha, true);
-    const human = await e.run(['status']);
+    const human = await e.run(['status'], at());
     assert.match(human.stdout, /^Migrating\s+VM \d+ /m);
     assert.match(human.stdout, /VM 110 pve2 → pve3, elapsed \d+:\d\d, [\d.]+ [MG]iB of [\d.]+ GiB, [\d.]+ [MG]iB\/s\n/);
     assert.match(human.stdout, /VM 102 pve1 → pve2, .*\(HA\)/);
-    const offline = await e.run(['status', '--offline', '--json']);
+    const offline = await e.run(['status', '--offline', '--json'], at());
     assert.equal(JSON.parse(offline.stdout).in_progress, null);
     e.fake.state.finishAll();
-    const none = await e.run(['status']);
+    const none = await e.run(['status'], at());
     assert.match(none.stdout, /no migration running in the cluster/);
   } finally {
     await e.cleanup();
@@ -41,8 +45,15 @@ test('status: a cluster that does not answer is said, and exits 1; --watch refre
   try {
     const w = spawn(process.execPath, [BIN, 'status', '--watch', '1', '--config', e.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
-    w.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    for (let i = 0; i < 100 && (stdout.match(/Automation/g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    // Wait for the second screen however long a loaded machine takes (the test's timeout bounds it).
+    const twice = new Promise<void>((resolve) => {
+      w.stdout.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d;
+        if ((stdout.match(/Automation/g) ?? []).length >= 2) resolve();
+      });
+      w.on('close', () => resolve()); // died early: the assertions below say so
+    });
+    await twice;
     w.kill('SIGINT');
     const code = await new Promise((r) => w.on('close', r));
     assert.equal(code, 0);

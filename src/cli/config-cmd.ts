@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { resolveConfigPath } from '../config/load.js';
 import { applyPreset, exampleConfig, parseValue, PRESETS, setKey } from '../config/edit.js';
 import { writeConfigAtomic } from '../config/write.js';
+import { schemaAt } from '../config/validate.js';
 import { log } from '../log/logger.js';
 import { readinessProblems } from '../config/ready.js';
 import { ConfigError } from '../util/errors.js';
@@ -14,10 +15,25 @@ export function unimplementedWarning(path: string, keys: string[]): string {
   return `${path}: ${keys.length} key(s) proxbalance does not implement, accepted and ignored (ProxBalance's web UI, AI and collection settings, or your own): ${keys.join(', ')}`;
 }
 
-function masked(config: Record<string, unknown>): Record<string, unknown> {
-  const copy = structuredClone(config);
-  if (copy.proxmox_api_token_secret) copy.proxmox_api_token_secret = MASK;
-  return copy;
+/** Keys whose values are secrets: the token secret, and every key the schema marks x-secret. */
+export function isSecretKey(path: string): boolean {
+  return path === 'proxmox_api_token_secret' || Boolean(schemaAt(path)?.['x-secret']) || Boolean(schemaAt(path.replace(/\.[^.]+$/, ''))?.['x-secret']);
+}
+
+function maskValue(v: unknown): unknown {
+  if (typeof v === 'string') return v ? MASK : v;
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return Object.fromEntries(Object.keys(v).map((k) => [k, MASK]));
+  return v;
+}
+
+/** A copy with every secret masked (notification tokens, passwords, webhook URLs, header values). */
+export function masked(config: Record<string, unknown>): Record<string, unknown> {
+  const walk = (value: unknown, path: string): unknown => {
+    if (path && isSecretKey(path)) return maskValue(value);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, path ? `${path}.${k}` : k)]));
+  };
+  return walk(config, '') as Record<string, unknown>;
 }
 
 /** Flattens an object into `a.b.c = value` lines, marking values that came from defaults. */
@@ -87,7 +103,7 @@ export function configCommand(): Command {
       const parsed = parseValue(key, value);
       setKey(raw, key, parsed);
       writeConfigAtomic(loaded.path, raw);
-      const shown = key === 'proxmox_api_token_secret' ? MASK : JSON.stringify(parsed);
+      const shown = isSecretKey(key) ? MASK : JSON.stringify(parsed);
       out(`${loaded.path}: ${key} = ${shown}`);
     });
 

@@ -5,11 +5,10 @@
  * functions (makePlanner's simulator and scoring): explain never re-computes the engine's arithmetic.
  */
 import { plan as makePlan, makePlanner, IMBALANCE_TARGET, IMBALANCE_TRIGGER, MIN_IMPROVEMENT, REASON } from '../engine/index.js';
-import { guestFootprint } from '../engine/balance.js';
-import { notAllowed } from '../engine/rules.js';
+import { arrivalFootprint } from '../engine/balance.js';
 import { confidence, gainFromImprovement, GiB, headroom, r2 } from '../engine/score.js';
 import type { Planner } from '../engine/context.js';
-import type { Sim, SimGuest, SimNode } from '../engine/state.js';
+import { newEvaluation, type Arrival, type Sim, type SimGuest, type SimNode } from '../engine/state.js';
 import type { ClusterSnapshot, HistoryView, Plan } from '../engine/types.js';
 import type { Config } from '../config/load.js';
 
@@ -67,11 +66,23 @@ function rules(p: Planner, sim: Sim, sg: SimGuest, config: Config): RuleLine[] {
     { rule: 'lock', applies: Boolean(g.lock), detail: g.lock ? `locked (${g.lock})` : 'not locked' },
     { rule: 'local resources', applies: sg.running && Boolean(g.local?.resources.length), detail: g.local ? `${g.local.resources.length ? g.local.resources.join(', ') : 'no PCI/USB device'}; local disks ${r2(g.local.disks_bytes / GiB)} GiB${Object.keys(g.local.not_allowed).length ? `; Proxmox refuses ${Object.entries(g.local.not_allowed).map(([n, w]) => `${n} (${w})`).join(', ')}` : ''}` : 'not known (Proxmox is asked only about planned moves, or by explain live)' },
     { rule: 'HA', applies: g.hastate !== null && p.rc.crsRebalance, detail: g.hastate === null ? 'not HA-managed' : `HA-managed (${g.hastate}); CRS ha-auto-rebalance ${p.rc.crsRebalance ? 'on: left to Proxmox' : 'off'}` },
+    haRules(p, g.vmid),
     { rule: 'cooldown', applies: Boolean(h && p.rc.nowMs < h.cooldownUntil), detail: !h ? 'no live migration within 7 days' : `${h.recent.length} move(s) within 7 days (×${h.multiplier}); ${p.rc.nowMs < h.cooldownUntil ? 'until' : 'ended'} ${fmtTime(h.cooldownUntil)}` },
     { rule: 'rollback', applies: Boolean(h && (p.rc.nowMs < h.rollbackUntil || h.leftRecently.size)), detail: !h ? 'left no node within 24 h' : `${p.rc.nowMs < h.rollbackUntil ? `moved back to ${h.returnedTo}, a node it had left: stays put until ${fmtTime(h.rollbackUntil)}; ` : ''}${h.leftRecently.size ? `never back to ${[...h.leftRecently].join(', ')} within 24 h of leaving` : 'left no node within 24 h'}` },
     { rule: 'maintenance', applies: src.maintenance, detail: src.maintenance ? `${src.name} is in ${src.haMaintenance ? 'HA maintenance' : 'maintenance_nodes'}: evacuated (tags, cooldown and confidence bypassed)` : `${src.name} is not in maintenance` },
   ];
   return lines;
+}
+
+/** HA rules naming the guest: where HA lets it run, who may not share its node, who moves along. */
+function haRules(p: Planner, vmid: number): RuleLine {
+  const h = p.rc.ha.guests.get(vmid);
+  if (!h) return { rule: 'HA rules', applies: false, detail: 'no HA rule names it' };
+  const parts: string[] = [];
+  if (h.nodeRule) parts.push(`node affinity '${h.nodeRule.name}'${h.nodeRule.strict ? ' (strict)' : ''}: ${Object.keys(h.nodeRule.nodes).join(', ')}`);
+  if (h.negative.length) parts.push(`never beside ${h.negative.map((n) => `${n.vmid} ('${n.rule}')`).join(', ')}`);
+  if (h.positive) parts.push(`moves together with ${h.positive.members.filter((m) => m !== vmid).join(', ')} ('${h.positive.rules.join("', '")}')`);
+  return { rule: 'HA rules', applies: parts.length > 0, detail: parts.length ? parts.join('; ') : 'HA-managed, no affinity rule' };
 }
 
 function role(sim: Sim, sg: SimGuest, t: SimNode): TargetLine['role'] {
@@ -83,19 +94,20 @@ function role(sim: Sim, sg: SimGuest, t: SimNode): TargetLine['role'] {
 }
 
 /** Why `t` is not a target for `sg`, checked in the order the load phase checks (null: it qualifies). */
-function targetProblem(p: Planner, sim: Sim, sg: SimGuest, t: SimNode, improvement: number, conf: number): string | null {
+function targetProblem(p: Planner, sim: Sim, sg: SimGuest, a: Arrival, t: SimNode, improvement: number, conf: number): string | null {
   const s = sim.nodes[sg.node]!;
   const caps = sim.caps;
+  const ev = sim.evaluate(a, t, newEvaluation());
   if (!t.balanced) return `not a target: ${role(sim, sg, t)}`;
   if (!sim.hasRoom(t)) return `no room: already at or above the caps (max_node_memory_percent ${caps.mem}, max_node_cpu_percent ${caps.cpu})`;
   if (confidence(1, headroom(sim.worstMemPct(t), sim.cpuPct(t), p.th), 0) < p.minConfidence) return `too close to the thresholds: no move there can reach min_confidence_score ${p.minConfidence}`;
   if (sim.load(t) >= sim.load(s)) return `not less loaded than ${s.name} (load ${r2(sim.load(t))} vs ${r2(sim.load(s))})`;
-  if (sim.worstMemPct(t, sg.reserve) > caps.mem + 1e-9) return `worst-case memory would reach ${r2(sim.worstMemPct(t, sg.reserve))} %, above max_node_memory_percent ${caps.mem}`;
-  if (!sim.capOk(sg, t)) return `CPU would reach ${r2(sim.worstCpuPct(t, sg.cpuCores))} %, above max_node_cpu_percent ${caps.cpu}`;
-  const na = notAllowed(sg, t);
-  if (na) return `Proxmox does not allow it: ${na}`;
-  const grp = sim.conflict(sg, t);
-  if (grp) return `anti-affinity: another ${grp} guest is there`;
+  const refused = a.guests.map((g) => p.allowed(g, t)).find((x) => x !== null);
+  if (refused) return `not allowed: ${refused}`;
+  if (sim.conflict(sg, t)) return `anti-affinity: another ${sim.conflict(sg, t)} guest is there`;
+  if (!ev.capOk) {
+    return ev.worstMemPct > caps.mem + 1e-9 ? `worst-case memory would reach ${r2(ev.worstMemPct)} %, above max_node_memory_percent ${caps.mem}` : `CPU would reach ${r2(ev.worstCpuPct)} %, above max_node_cpu_percent ${caps.cpu}`;
+  }
   if (improvement < MIN_IMPROVEMENT) return `would change the imbalance by ${r2(-improvement) > 0 ? '+' : ''}${r2(-improvement)}; a move must lower it by at least ${MIN_IMPROVEMENT}`;
   if (p.rollback(sg, t)) return `${REASON.rollback}: it left ${t.name} within 24 h`;
   if (conf < p.minConfidence) return `${REASON.confidence}: confidence ${conf} < min_confidence_score ${p.minConfidence}`;
@@ -105,11 +117,13 @@ function targetProblem(p: Planner, sim: Sim, sg: SimGuest, t: SimNode, improveme
 function targetLine(p: Planner, sim: Sim, sg: SimGuest, t: SimNode, planned: Plan['moves'][number] | undefined, verdict: Explanation['verdict']): TargetLine {
   const s = sim.nodes[sg.node]!;
   const here = t.idx === sg.node;
-  const sc = p.score(sg, t, 0);
-  const improvement = sc.imbalance_before - sc.imbalance_after;
-  const conf = here ? null : p.score(sg, t, gainFromImprovement(improvement, guestFootprint(sg, s))).confidence;
+  const a = p.arrivalOf(sg);
+  const ev = sim.evaluate(a, t, newEvaluation());
+  const before = sim.imbalance();
+  const improvement = before - ev.imbalanceAfter;
+  const conf = here ? null : p.score(a, t, gainFromImprovement(improvement, arrivalFootprint(a, s))).confidence;
   const chosen = planned?.target === t.name;
-  const problem = here ? null : targetProblem(p, sim, sg, t, improvement, conf!);
+  const problem = here ? null : targetProblem(p, sim, sg, a, t, improvement, conf!);
   const blocked = !planned && verdict.outcome === 'skip' && verdict.target === t.name;
   const why = here ? 'where it runs now'
     : chosen ? `chosen (${planned!.kind}): ${planned!.reason}`
@@ -117,11 +131,11 @@ function targetLine(p: Planner, sim: Sim, sg: SimGuest, t: SimNode, planned: Pla
         : problem ?? (verdict.outcome === 'move' ? `could take it; ${verdict.target} is the plan's pick` : `could take it, but the guest stays: ${verdict.reason}`);
   return {
     node: t.name, role: role(sim, sg, t),
-    cpu_percent_after: here ? r2(sim.cpuPct(t)) : sc.target_cpu_percent_after,
-    mem_percent_after: r2(here ? sim.memPct(t) : sim.memPct(t, sg.mem)),
-    worst_mem_percent_after: here ? r2(sim.worstMemPct(t)) : sc.target_mem_percent_after,
-    imbalance_after: here ? sc.imbalance_before : sc.imbalance_after,
-    imbalance_change: here ? 0 : r2(sc.imbalance_after - sc.imbalance_before),
+    cpu_percent_after: r2(here ? sim.cpuPct(t) : ev.cpuPct),
+    mem_percent_after: r2(here ? sim.memPct(t) : ev.memPct),
+    worst_mem_percent_after: r2(here ? sim.worstMemPct(t) : ev.worstMemPct),
+    imbalance_after: r2(here ? before : ev.imbalanceAfter),
+    imbalance_change: here ? 0 : r2(ev.imbalanceAfter - before),
     confidence: conf, chosen, why,
   };
 }
@@ -161,7 +175,7 @@ export function explainGuest(snapshot: ClusterSnapshot, config: Config, history:
     at: new Date(nowMs).toISOString(), vmid, name: sg.g.name, type: sg.g.type, node: s.name, status: sg.g.status,
     footprint: {
       cpu_cores: r2(sg.cpuCores), mem_gib: r2(sg.mem / GiB), configured_mem_gib: r2(sg.reserve / GiB), local_disk_gib: r2(sg.localDisk / GiB), gib_to_move: r2(sg.gib),
-      cpu_percent_of_node: r2(sim.cpuPct(s) - sim.cpuPct(s, -sg.cpuOut)), mem_percent_of_node: r2(sim.memPct(s) - sim.memPct(s, -sg.memOut)), points: r2(guestFootprint(sg, s)),
+      cpu_percent_of_node: r2(sim.cpuPct(s) - sim.cpuPct(s, -sg.cpuOut)), mem_percent_of_node: r2(sim.memPct(s) - sim.memPct(s, -sg.memOut)), points: r2(arrivalFootprint(p.arrivalOf(sg), s)),
     },
     rules: rules(p, sim, sg, config),
     verdict,

@@ -15,6 +15,8 @@ import { logsCommand } from './logs-cmd.js';
 import { statsCommand } from './stats-cmd.js';
 import { statusCommand } from './status-cmd.js';
 import { explainCommand } from './explain-cmd.js';
+import { notifyCommand } from './notify-cmd.js';
+import { metricsCommand } from './metrics-cmd.js';
 
 export function buildProgram(): Command {
   const program = new Command('proxbalance')
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   program.addCommand(activityCommand());
   program.addCommand(explainCommand());
   program.addCommand(logsCommand());
+  program.addCommand(notifyCommand());
+  program.addCommand(metricsCommand());
   return program;
 }
 

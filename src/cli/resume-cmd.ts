@@ -5,6 +5,9 @@ import { activeHalt } from '../history/views.js';
 import { acquireLock } from '../history/lock.js';
 import { haltMessage } from '../executor/tick.js';
 import { log } from '../log/logger.js';
+import { announceResumed } from '../notify/notifier.js';
+import { updateMetricsFile } from '../metrics/file.js';
+import type { HistoryRecord } from '../history/store.js';
 import { loadFromOptions, out, withCommon, type CommonOptions } from './common.js';
 
 export function resumeCommand(): Command {
@@ -24,9 +27,15 @@ export function resumeCommand(): Command {
         }
         let by: string | undefined;
         try { by = userInfo().username; } catch { /* no passwd entry */ }
-        appendRecord(path, { v: 1, type: 'resumed', at: new Date().toISOString(), ...(by ? { by } : {}) });
+        const append = (r: HistoryRecord) => {
+          appendRecord(path, r);
+          records.push(r);
+        };
+        append({ v: 1, type: 'resumed', at: new Date().toISOString(), ...(by ? { by } : {}) });
         log.info(`automation resumed (was: ${haltMessage(halt)})`);
         out(`resumed: automation was halted after the failed migration of ${halt.guest_type === 'lxc' ? 'CT' : 'VM'} ${halt.vmid} at ${halt.at} (${halt.error})`);
+        await announceResumed(loaded, halt, by, append);
+        await updateMetricsFile(loaded.config, records, null);
       } finally {
         await lock.release();
       }

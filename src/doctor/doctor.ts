@@ -10,6 +10,7 @@ import { unimplementedWarning } from '../cli/config-cmd.js';
 import { schedulerState, TIMER_UNIT } from './scheduler.js';
 import { findAccount, SERVICE_USER, serviceAccessProblems } from './service-user.js';
 import { PveApiError, PveNetworkError, PveTlsError } from '../pve/errors.js';
+import { haChecks } from './ha.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 export interface Check {
@@ -173,13 +174,15 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
     }
     try {
       const opts = await working.clusterOptions();
-      const on = ['1', 'true'].includes(String(parsePropertyString(opts.crs)['ha-auto-rebalance'] ?? '0'));
+      const crs = parsePropertyString(opts.crs);
+      const on = ['1', 'true'].includes(String(crs['ha-auto-rebalance'] ?? '0'));
       add(on
-        ? { name: 'crs', status: 'warn', message: 'Proxmox CRS auto-rebalance is on: two balancers; proxbalance leaves HA-managed guests to it', fix: 'turn one off (Datacenter → Options → Cluster Resource Scheduling) to keep HA guests from ping-ponging' }
+        ? { name: 'crs', status: 'warn', message: `Proxmox CRS auto-rebalance is on (ha=${crs.ha ?? 'basic'}): two balancers; proxbalance leaves every HA-managed guest to it and balances the rest`, fix: 'turn one off (Datacenter → Options → Cluster Resource Scheduling) to keep HA guests from ping-ponging' }
         : { name: 'crs', status: 'pass', message: 'Proxmox CRS auto-rebalance is off: proxbalance is the only balancer' });
     } catch (e) {
       add({ name: 'crs', status: 'warn', message: `cannot read /cluster/options: ${(e as Error).message}` });
     }
+    for (const c of await haChecks(working)) add(c);
   } finally {
     await working.close();
   }

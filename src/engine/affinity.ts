@@ -29,15 +29,18 @@ export function fixAntiAffinity(p: Planner): void {
       movable.sort((a, b) => a.gib - b.gib || a.vmid - b.vmid);
       for (const sg of movable) {
         if ((counts.get(node.idx) ?? 0) <= 1) break;
+        const a = p.arrivalOf(sg);
         let best: { t: SimNode; after: number } | null = null;
         let rollbackOnly: SimNode | null = null;
-        for (const t of sim.nodes) {
-          if (!p.targetOk(sg, t) || sim.conflict(sg, t)) continue;
+        for (const t of p.candidateTargets(a.guests)) {
+          if (sim.conflict(sg, t)) continue;
+          const ev = sim.evaluate(a, t);
+          if (!ev.capOk) continue;
           if (p.rollback(sg, t)) {
             rollbackOnly ??= t;
             continue;
           }
-          const after = sim.imbalanceAfter(sg, t);
+          const after = ev.imbalanceAfter;
           if (!best || after < best.after - 1e-9 || (Math.abs(after - best.after) <= 1e-9 && t.name < best.t.name)) best = { t, after };
         }
         if (!best) {
@@ -45,23 +48,18 @@ export function fixAntiAffinity(p: Planner): void {
             p.skip(sg, { reason: REASON.rollback, detail: `the only node free of ${grp} with room is ${rollbackOnly.name}, which it left within 24 h` }, { kind: 'anti-affinity', target: rollbackOnly.name });
             p.notes.push(`rollback prevented: ${sg.g.name} (${sg.vmid}) would return to ${rollbackOnly.name}`);
           } else {
-            p.skip(sg, { reason: REASON.noRoom, detail: `no node without another ${grp} guest has room for it` }, { kind: 'anti-affinity' });
+            p.skip(sg, p.haReason(sg) ?? { reason: REASON.noRoom, detail: `no node without another ${grp} guest has room for it` }, { kind: 'anti-affinity' });
           }
           continue;
         }
-        const sc = p.score(sg, best.t, 1);
-        if (sc.confidence < p.minConfidence) {
-          p.belowConfidence(sg, 'anti-affinity', best.t, sc.confidence);
-          continue;
-        }
-        if (p.budget <= 0) {
-          p.maxPerRun(sg, 'anti-affinity', best.t, sc.confidence);
-          continue;
-        }
-        const others = members.filter((m) => m !== sg && m.node === node.idx).map((m) => m.g.name);
-        const reason = `${sg.g.name} shares ${grp} with ${others.join(', ')} on ${node.name}; ${best.t.name} has no ${grp} guest and room: ${pct(sim.worstMemPct(best.t))} → ${pct(sim.worstMemPct(best.t, sg.reserve))} memory`;
-        p.commit(sg, best.t, 'anti-affinity', sc, reason);
+        const t = best.t;
+        p.propose({ a, t, kind: 'anti-affinity', gain: 1, reason: () => affinityReason(p, sg, grp, members, node, t) });
       }
     }
   }
+}
+
+function affinityReason(p: Planner, sg: SimGuest, grp: string, members: SimGuest[], node: SimNode, t: SimNode): string {
+  const others = members.filter((m) => m !== sg && m.node === node.idx).map((m) => m.g.name);
+  return `${sg.g.name} shares ${grp} with ${others.join(', ')} on ${node.name}; ${t.name} has no ${grp} guest and room: ${pct(p.sim.worstMemPct(t))} → ${pct(p.sim.worstMemPct(t, sg.reserve))} memory`;
 }

@@ -11,16 +11,17 @@
  * - The best-ranked guest whose move would be a rollback or is below the confidence floor is
  *   skipped with that reason and not picked again this run (the next one is tried).
  */
-import { pct, type Planner } from './context.js';
+import { arrivalRisk, pct, type Planner } from './context.js';
 import { REASON } from './rules.js';
-import { confidence, GiB, headroom, risk, imbalanceFrom, overload, gainFromImprovement, IMBALANCE_TARGET, IMBALANCE_TRIGGER, MIN_IMPROVEMENT, MOVE_OVERHEAD_GIB } from './score.js';
-import type { SimGuest, SimNode } from './state.js';
+import { confidence, headroom, overload, gainFromImprovement, IMBALANCE_TARGET, IMBALANCE_TRIGGER, MIN_IMPROVEMENT, MOVE_OVERHEAD_GIB } from './score.js';
+import { newEvaluation, type Arrival, type SimGuest, type SimNode } from './state.js';
 
 /** Load moves are taken from the most overloaded nodes first; at most this many are scanned per step. */
 export const MAX_SOURCES = 8;
 
 interface Candidate {
   sg: SimGuest;
+  a: Arrival;
   t: SimNode;
   improvement: number;
   /** The guest's memory % + CPU % on its source. */
@@ -29,9 +30,9 @@ interface Candidate {
   rollback: boolean;
 }
 
-/** What a guest weighs on its node: its memory % + CPU % there (the scale of a load move's gain). */
-export function guestFootprint(sg: SimGuest, s: SimNode): number {
-  return (sg.memOut * 100) / s.maxmem + (sg.cpuOut * 100) / s.maxcpu;
+/** What the guests of an arrival weigh on their source: memory % + CPU % there (the scale of a load move's gain). */
+export function arrivalFootprint(a: Arrival, s: SimNode): number {
+  return a.guests.reduce((f, g) => f + (g.memOut * 100) / s.maxmem + (g.cpuOut * 100) / s.maxcpu, 0);
 }
 
 export function shouldBalance(p: Planner): boolean {
@@ -88,41 +89,14 @@ function balanceSteps(p: Planner, sim: Planner['sim'], rejected: Set<number>, ba
 /** Each movable guest on `sources` with its best target (ranked by improvement per GiB). */
 function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set<number>): Candidate[] {
   const sim = p.sim;
-  const current = sim.imbalance();
-  const base = sim.sums();
-  const cands: Candidate[] = [];
   const floor = p.minConfidence;
   // A target too close to the thresholds cannot give any move the confidence floor: leave it out.
   const roomy = balanced.filter((t) => sim.hasRoom(t) && confidence(1, headroom(sim.worstMemPct(t), sim.cpuPct(t), p.th), 0) >= floor);
-  // Per-target figures for this step, so judging a pair is plain arithmetic.
-  const k = roomy.length;
-  const tCpu = new Float64Array(k);
-  const tMem = new Float64Array(k);
-  const tWorst = new Float64Array(k);
-  const tWorstCpu = new Float64Array(k);
-  const tL0 = new Float64Array(k);
-  const tPen0 = new Float64Array(k);
-  const cpuPerCore = new Float64Array(k);
-  const memPerByte = new Float64Array(k);
-  for (let j = 0; j < k; j++) {
-    const t = roomy[j]!;
-    tCpu[j] = sim.cpuPct(t);
-    tMem[j] = sim.memPct(t);
-    tWorst[j] = sim.worstMemPct(t);
-    tWorstCpu[j] = sim.worstCpuPct(t);
-    tL0[j] = (tCpu[j]! + tMem[j]!) / 2;
-    tPen0[j] = overload(tCpu[j]!, tMem[j]!, p.th);
-    cpuPerCore[j] = 100 / t.maxcpu;
-    memPerByte[j] = 100 / t.maxmem;
-  }
-  const capMem = sim.caps.mem + 1e-9;
-  const capCpu = sim.caps.cpu + 1e-9;
-  const thCpu = p.th.cpu;
-  const thMem = p.th.mem;
+  const loads = roomy.map((t) => sim.load(t));
+  const cands: Candidate[] = [];
   for (const s of sources) {
     const sLoad = sim.load(s);
-    const targets: number[] = [];
-    for (let j = 0; j < k; j++) if (roomy[j] !== s && tL0[j]! < sLoad) targets.push(j);
+    const targets = roomy.filter((t, j) => t !== s && loads[j]! < sLoad);
     if (!targets.length) continue;
     for (const sg of sim.guestsOn[s.idx]!) {
       if (sg.moved || !sg.running || rejected.has(sg.vmid)) continue;
@@ -131,59 +105,51 @@ function scan(p: Planner, sources: SimNode[], balanced: SimNode[], rejected: Set
         p.skip(sg, r, { kind: 'load' });
         continue;
       }
-      const na = sg.g.local?.not_allowed;
-      const d = sim.sourceDelta(sg);
-      const sum0 = base.sum + d.sum;
-      const sq0 = base.sumSq + d.sq;
-      const pen0 = base.penalty + d.pen;
-      const cores = sg.cpuCores;
-      const mem = sg.mem;
-      const reserve = sg.reserve;
-      const footprint = guestFootprint(sg, s);
-      const rsk = risk({ memGiB: sg.mem / GiB, localDiskGiB: sg.localDisk / GiB, containerRestart: sg.g.type === 'lxc' && sg.running });
-      let bestJ = -1;
-      let bestImp = 0;
-      let lowJ = -1;
-      let lowConf = -1;
-      for (const j of targets) {
-        const c1 = tCpu[j]! + cores * cpuPerCore[j]!;
-        if (tWorstCpu[j]! + cores * cpuPerCore[j]! > capCpu) continue;
-        const worst1 = tWorst[j]! + reserve * memPerByte[j]!;
-        if (worst1 > capMem) continue;
-        const t = roomy[j]!;
-        if (na && na[t.name] !== undefined) continue;
-        if (sg.groups.length && sim.conflict(sg, t)) continue;
-        const m1 = tMem[j]! + mem * memPerByte[j]!;
-        const l1 = (c1 + m1) / 2;
-        const sum = sum0 + l1 - tL0[j]!;
-        const sq = sq0 + l1 * l1 - tL0[j]! * tL0[j]!;
-        const pen = pen0 + (c1 > thCpu ? c1 - thCpu : 0) + (m1 > thMem ? m1 - thMem : 0) - tPen0[j]!;
-        const improvement = current - imbalanceFrom(base.n, sum, sq, pen);
-        if (improvement < MIN_IMPROVEMENT) continue;
-        const conf = confidence(gainFromImprovement(improvement, footprint), headroom(worst1, c1, p.th), rsk);
-        if (conf < floor) {
-          if (conf > lowConf) {
-            lowConf = conf;
-            lowJ = j;
-          }
-          continue;
-        }
-        if (bestJ < 0 || improvement > bestImp + 1e-9 || (Math.abs(improvement - bestImp) <= 1e-9 && t.name < roomy[bestJ]!.name)) {
-          bestJ = j;
-          bestImp = improvement;
-        }
-      }
-      if (bestJ >= 0) {
-        const t = roomy[bestJ]!;
-        cands.push({ sg, t, improvement: bestImp, footprint, rank: bestImp / (sg.gib + MOVE_OVERHEAD_GIB), rollback: p.rollback(sg, t) });
-      } else if (lowJ >= 0) {
+      const c = bestTarget(p, sg, s, targets);
+      if (c && 'sg' in c) cands.push(c);
+      else if (c) {
         // It could improve things, but no such move reaches the confidence floor.
-        p.belowConfidence(sg, 'load', roomy[lowJ]!, lowConf);
+        p.belowConfidence(sg, 'load', c.t, c.conf);
         rejected.add(sg.vmid);
-      }
+      } else if (p.haReason(sg)) p.skip(sg, p.haReason(sg)!, { kind: 'load' }); // HA's rules kept it off a node
     }
   }
   return cands;
+}
+
+const scratch = newEvaluation();
+
+/** The target that lowers the imbalance most for `sg` within the caps and the confidence floor (or the best one below it). */
+function bestTarget(p: Planner, sg: SimGuest, s: SimNode, targets: SimNode[]): Candidate | { t: SimNode; conf: number } | null {
+  const sim = p.sim;
+  const current = sim.imbalance();
+  const a = p.arrivalOf(sg);
+  // The guests' share of their source (an HA group counts every member).
+  const footprint = arrivalFootprint(a, s);
+  const rsk = arrivalRisk(a);
+  let best: SimNode | null = null;
+  let bestImp = 0;
+  let low: { t: SimNode; conf: number } | undefined;
+  for (const t of targets) {
+    if (!a.guests.every((g) => p.mayGo(g, t))) continue;
+    if (sg.groups.length && sim.conflict(sg, t)) continue;
+    const ev = sim.evaluate(a, t, scratch);
+    if (!ev.capOk) continue;
+    const improvement = current - ev.imbalanceAfter;
+    if (improvement < MIN_IMPROVEMENT) continue;
+    const conf = confidence(gainFromImprovement(improvement, footprint), headroom(ev.worstMemPct, ev.cpuPct, p.th), rsk);
+    if (conf < p.minConfidence) {
+      if (!low || conf > low.conf) low = { t, conf };
+      continue;
+    }
+    if (!best || improvement > bestImp + 1e-9 || (Math.abs(improvement - bestImp) <= 1e-9 && t.name < best.name)) {
+      best = t;
+      bestImp = improvement;
+    }
+  }
+  if (!best) return low ?? null;
+  const gib = a.guests.reduce((x, g) => x + g.gib, 0);
+  return { sg, a, t: best, improvement: bestImp, footprint, rank: bestImp / (gib + MOVE_OVERHEAD_GIB), rollback: p.rollback(sg, best) };
 }
 
 /** Walks the ranked candidates: the first acceptable one is committed. */
@@ -196,18 +162,10 @@ function walk(p: Planner, cands: Candidate[], rejected: Set<number>): 'accepted'
       rejected.add(c.sg.vmid);
       continue;
     }
-    const sc = p.score(c.sg, c.t, gainFromImprovement(c.improvement, c.footprint));
-    if (sc.confidence < p.minConfidence) {
-      p.belowConfidence(c.sg, 'load', c.t, sc.confidence);
-      rejected.add(c.sg.vmid);
-      continue;
-    }
-    if (p.budget <= 0) {
-      p.maxPerRun(c.sg, 'load', c.t, sc.confidence);
-      return 'stop';
-    }
-    p.commit(c.sg, c.t, 'load', sc, loadReason(p, c.sg, c.t));
-    return 'accepted';
+    const outcome = p.propose({ a: c.a, t: c.t, kind: 'load', gain: gainFromImprovement(c.improvement, c.footprint), reason: () => loadReason(p, c.sg, c.t) });
+    if (outcome === 'committed') return 'accepted';
+    if (outcome === 'budget') return 'stop';
+    rejected.add(c.sg.vmid);
   }
   return 'none';
 }

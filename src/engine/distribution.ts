@@ -42,12 +42,15 @@ export function balanceDistribution(p: Planner): void {
         continue;
       }
       const before = sim.imbalance();
+      const a = p.arrivalOf(sg);
       let chosen: SimNode | null = null;
       let rollbackTo: SimNode | null = null;
+      const allowed = new Set(p.candidateTargets(a.guests));
       for (const t of targets) {
-        if (!p.targetOk(sg, t) || sim.conflict(sg, t)) continue;
-        if (sim.cpuPct(t, sg.cpuCores) > p.th.cpu || sim.memPct(t, sg.mem) > p.th.mem) continue;
-        if (sim.imbalanceAfter(sg, t) > before + DISTRIBUTION_TOLERANCE) continue;
+        if (!allowed.has(t) || sim.conflict(sg, t)) continue;
+        const ev = sim.evaluate(a, t);
+        if (!ev.capOk || ev.cpuPct > p.th.cpu || ev.memPct > p.th.mem) continue;
+        if (ev.imbalanceAfter > before + DISTRIBUTION_TOLERANCE) continue;
         if (p.rollback(sg, t)) {
           rollbackTo ??= t;
           continue;
@@ -59,22 +62,21 @@ export function balanceDistribution(p: Planner): void {
         if (rollbackTo) {
           p.skip(sg, { reason: REASON.rollback, detail: `the emptiest node with room is ${rollbackTo.name}, which it left within 24 h` }, { kind: 'distribution', target: rollbackTo.name });
           p.notes.push(`rollback prevented: ${sg.g.name} (${sg.vmid}) would return to ${rollbackTo.name}`);
+        } else {
+          const why = p.haReason(sg);
+          if (why) p.skip(sg, why, { kind: 'distribution' });
         }
         rejected.add(sg.vmid);
         continue;
       }
-      const sc = p.score(sg, chosen, 1);
-      if (sc.confidence < p.minConfidence) {
-        p.belowConfidence(sg, 'distribution', chosen, sc.confidence);
+      const t = chosen;
+      const reason = () => `${full.name} runs ${full.running} guests and ${empty.name} ${empty.running} (difference ${spread}, threshold ${db.guest_count_threshold}); ${t.name} (${t.running}) takes small guest ${sg.g.name}`;
+      const outcome = p.propose({ a, t, kind: 'distribution', gain: 1, reason });
+      if (outcome === 'budget') return;
+      if (outcome === 'below-confidence') {
         rejected.add(sg.vmid);
         continue;
       }
-      if (p.budget <= 0) {
-        p.maxPerRun(sg, 'distribution', chosen, sc.confidence);
-        return;
-      }
-      const reason = `${full.name} runs ${full.running} guests and ${empty.name} ${empty.running} (difference ${spread}, threshold ${db.guest_count_threshold}); ${chosen.name} (${chosen.running}) takes small guest ${sg.g.name}`;
-      p.commit(sg, chosen, 'distribution', sc, reason);
       moved = true;
       break;
     }

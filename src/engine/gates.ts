@@ -5,6 +5,7 @@
  */
 import type { ProxbalanceConfig } from '../generated/config.js';
 import type { ClusterSnapshot } from '../generated/snapshot.js';
+import { HaPlacement } from './ha.js';
 import { MIGRATION_TASK_TYPES, REASON } from './rules.js';
 import type { Gate, HistoryView } from './types.js';
 import { checkSchedule } from './windows.js';
@@ -69,6 +70,11 @@ export function evaluateGates(snap: ClusterSnapshot, config: ProxbalanceConfig, 
     const unknown = snap.nodes.filter((n) => n.status === 'unknown').map((n) => n.name);
     if (unknown.length) problems.push(`state of ${unknown.join(', ')} unknown`);
     if (snap.nodes.length === 0) problems.push('no nodes');
+    // HA fencing or recovering guests: the cluster is not in a state to be balanced.
+    const ha = new HaPlacement(snap);
+    const recovering = ha.recovering();
+    if (recovering) problems.push(`HA is recovering ${recovering}`);
+    else if (ha.stateUnknown()) problems.push('HA state unknown (GET /cluster/ha/status/current could not be read): HA may be recovering');
   }
   if (problems.length) {
     gates.push({ name: 'cluster_health', passed: false, message: problems.join('; ') });

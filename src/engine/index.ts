@@ -15,6 +15,7 @@ import { balanceLoad, shouldBalance } from './balance.js';
 import { Planner } from './context.js';
 import { balanceDistribution } from './distribution.js';
 import { evaluateGates } from './gates.js';
+import { HaPlacement } from './ha.js';
 import { evacuate } from './maintenance.js';
 import { activeMigrationVmids, indexHistory } from './rules.js';
 import { IMBALANCE_TARGET, IMBALANCE_TRIGGER, r2, type Thresholds } from './score.js';
@@ -78,6 +79,7 @@ export function makePlanner(snapshot: ClusterSnapshot, config: ProxbalanceConfig
       history: indexHistory(history, nowMs, am.rules.cooldown_minutes),
       activeTasks: activeMigrationVmids(snapshot),
       crsRebalance: snapshot.crs.ha_auto_rebalance === true,
+      ha: new HaPlacement(snapshot),
     },
     th,
   );

@@ -31,32 +31,35 @@ export function evacuate(p: Planner): void {
         p.skip(sg, hard);
         continue;
       }
+      const a = p.arrivalOf(sg);
       let best: { t: SimNode; conflict: number; after: number } | null = null;
-      let blockedBy: string | null = null;
-      for (const t of sim.nodes) {
-        if (!p.targetOk(sg, t)) {
-          if (t.balanced && t.idx !== sg.node && blockedBy === null && sg.g.local?.not_allowed?.[t.name]) blockedBy = `${t.name}: ${sg.g.local.not_allowed[t.name]}`;
-          continue;
-        }
+      for (const t of p.candidateTargets(a.guests)) {
+        const ev = sim.evaluate(a, t);
+        if (!ev.capOk) continue;
         // exclude_* is bypassed, but a target without a group member is still preferred.
         const conflict = sim.conflict(sg, t) ? 1 : 0;
-        const after = sim.imbalanceAfter(sg, t);
+        const after = ev.imbalanceAfter;
         if (!best || conflict < best.conflict || (conflict === best.conflict && (after < best.after - 1e-9 || (Math.abs(after - best.after) <= 1e-9 && t.name < best.t.name)))) {
           best = { t, conflict, after };
         }
       }
       if (!best) {
-        p.skip(sg, { reason: REASON.noRoom, detail: blockedBy ? `no target stays under the caps; ${blockedBy}` : `no online node stays under the caps (memory ${p.config.automated_migrations.safety_checks.max_node_memory_percent} %, CPU ${p.config.automated_migrations.safety_checks.max_node_cpu_percent} %) with this guest` });
+        p.skip(sg, p.haReason(sg) ?? { reason: REASON.noRoom, detail: noRoomDetail(p, sg) });
         continue;
       }
-      const sc = p.score(sg, best.t, 1);
-      if (p.budget <= 0) {
-        p.maxPerRun(sg, 'evacuation', best.t, sc.confidence);
-        continue;
-      }
-      p.commit(sg, best.t, 'evacuation', sc, evacuationReason(p, sg, node, best.t, why));
+      const t = best.t;
+      p.propose({ a, t, kind: 'evacuation', gain: 1, bypassFloor: true, reason: () => evacuationReason(p, sg, node, t, why) });
     }
   }
+}
+
+/** Why no node takes an evacuated guest: the caps, and the first node the target filter rules out. */
+function noRoomDetail(p: Planner, sg: SimGuest): string {
+  const blocked = p.sim.nodes.find((t) => t.balanced && t.idx !== sg.node && p.allowed(sg, t) !== null);
+  const sc = p.config.automated_migrations.safety_checks;
+  return blocked
+    ? `no target stays under the caps; ${blocked.name}: ${p.allowed(sg, blocked)}`
+    : `no online node stays under the caps (memory ${sc.max_node_memory_percent} %, CPU ${sc.max_node_cpu_percent} %) with this guest`;
 }
 
 function evacuationReason(p: Planner, sg: SimGuest, s: SimNode, t: SimNode, why: string): string {

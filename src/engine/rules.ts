@@ -5,6 +5,7 @@
  */
 import type { ProxbalanceConfig } from '../generated/config.js';
 import type { ClusterSnapshot } from '../generated/snapshot.js';
+import type { HaPlacement } from './ha.js';
 import type { SimGuest, SimNode } from './state.js';
 import type { HistoryMigration, HistoryView } from './types.js';
 
@@ -52,15 +53,15 @@ export interface GuestHistory {
    * until 24 h after the return ended (epoch ms; 0 when there was none). `returnedTo` names the node.
    */
   rollbackUntil: number;
-  returnedTo: string;
+  returnedTo?: string;
   /** Cooldown end (epoch ms) and multiplier, when one applies. */
   cooldownUntil: number;
   multiplier: number;
 }
 
+/** Epoch ms of an ISO time; NaN when absent or unreadable. */
 function ms(iso: string | undefined): number {
-  if (!iso) return NaN;
-  return Date.parse(iso);
+  return Date.parse(iso as string);
 }
 
 /** Statuses after which the guest may be on the target (so it "left" the source). */
@@ -80,13 +81,13 @@ export function indexHistory(history: HistoryView, nowMs: number, cooldownMinute
     const endMs = Number.isFinite(end) ? end : startMs;
     if (nowMs - Math.max(startMs, endMs) > ESCALATION_HORIZON_MS) continue;
     let h = byVmid.get(m.vmid);
-    if (!h) byVmid.set(m.vmid, (h = { recent: [], leftRecently: new Set(), rollbackUntil: 0, returnedTo: '', cooldownUntil: 0, multiplier: 1 }));
+    if (!h) byVmid.set(m.vmid, (h = { recent: [], leftRecently: new Set(), rollbackUntil: 0, cooldownUntil: 0, multiplier: 1 }));
     h.recent.push({ ...m, startMs, endMs });
   }
   for (const h of byVmid.values()) {
     h.recent.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
     const n = h.recent.length;
-    h.multiplier = n <= 1 ? 1 : 2 ** Math.min(3, n - 1);
+    h.multiplier = 2 ** Math.min(3, n - 1);
     const last = h.recent[n - 1]!;
     h.cooldownUntil = Math.max(last.endMs, last.startMs) + cooldownMinutes * 60_000 * h.multiplier;
     rollbacks(h, nowMs);
@@ -101,19 +102,16 @@ export function indexHistory(history: HistoryView, nowMs: number, cooldownMinute
  * the return started) is a rollback: the guest stays put until 24 h after the return's end.
  */
 function rollbacks(h: GuestHistory, nowMs: number): void {
-  const moved = h.recent.filter((m) => LEFT.has(m.status));
-  for (let i = 0; i < moved.length; i++) {
-    const m = moved[i]!;
+  const earlier: GuestHistory['recent'] = [];
+  for (const m of h.recent) {
+    if (!LEFT.has(m.status)) continue;
     if (nowMs - m.endMs <= ROLLBACK_HORIZON_MS) h.leftRecently.add(m.source);
-    for (let j = 0; j < i; j++) {
-      const e = moved[j]!;
-      if (e.source !== m.target || m.startMs - e.endMs > ROLLBACK_HORIZON_MS) continue;
-      const until = m.endMs + ROLLBACK_HORIZON_MS;
-      if (until > h.rollbackUntil) {
-        h.rollbackUntil = until;
-        h.returnedTo = m.target;
-      }
+    // The latest return (by start) decides.
+    if (earlier.some((e) => e.source === m.target && m.startMs - e.endMs <= ROLLBACK_HORIZON_MS)) {
+      h.rollbackUntil = m.endMs + ROLLBACK_HORIZON_MS;
+      h.returnedTo = m.target;
     }
+    earlier.push(m);
   }
 }
 
@@ -125,20 +123,21 @@ export interface RuleContext {
   activeTasks: Set<number>;
   /** Proxmox CRS rebalances HA guests itself. */
   crsRebalance: boolean;
+  /** Proxmox HA placement (rules, failback, affinity). */
+  ha: HaPlacement;
 }
 
 export function activeMigrationVmids(snap: ClusterSnapshot): Set<number> {
   const out = new Set<number>();
   for (const t of snap.tasks) {
-    if (t.endtime !== null || !MIGRATION_TASK_TYPES.has(t.type)) continue;
-    const id = Number(t.id);
-    if (t.id !== '' && Number.isInteger(id)) out.add(id);
+    // A task without a vmid adds NaN or 0, which matches no guest.
+    if (t.endtime === null && MIGRATION_TASK_TYPES.has(t.type)) out.add(Number(t.id));
   }
   return out;
 }
 
 function fmtTime(msv: number): string {
-  return new Date(msv).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `${new Date(msv).toISOString().slice(0, 19)}Z`;
 }
 
 /**

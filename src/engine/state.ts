@@ -70,6 +70,35 @@ export interface Delta {
   pen: number;
 }
 
+/** One guest, or a group arriving together, as `Sim.evaluate` takes it (see `Sim.arrival`). */
+export interface Arrival {
+  readonly guests: readonly SimGuest[];
+  /** What the target receives: CPU cores and memory in use (current basis). */
+  readonly cpuCores: number;
+  readonly mem: number;
+  /** Worst-case memory on the target: the full configured memory of each guest. */
+  readonly reserve: number;
+  /** The change to the imbalance sums when the guests leave their nodes. */
+  readonly departure: Delta;
+}
+
+/** The outcome of one evaluation of an arrival on a target (see `Sim.evaluate`). */
+export interface Evaluation {
+  imbalanceAfter: number;
+  /** Target after the arrival, percent, on the basis the imbalance number uses. */
+  cpuPct: number;
+  memPct: number;
+  /** Target after the arrival, percent, worst case (what the caps are checked against). */
+  worstCpuPct: number;
+  worstMemPct: number;
+  /** Both worst-case figures at or below max_node_cpu_percent / max_node_memory_percent. */
+  capOk: boolean;
+}
+
+export function newEvaluation(): Evaluation {
+  return { imbalanceAfter: 0, cpuPct: 0, memPct: 0, worstCpuPct: 0, worstMemPct: 0, capOk: false };
+}
+
 /**
  * used / total in percent. A node that reports no total (maxmem or maxcpu 0: it could not be
  * read) is full when anything is used, so it is never a target and no figure becomes NaN.
@@ -217,59 +246,92 @@ export class Sim {
     return imbalanceFrom(this.n, this.sum, this.sumSq, this.penalty);
   }
 
-  /** The running sums behind the imbalance number (for tight loops that evaluate many moves). */
-  sums(): { n: number; sum: number; sumSq: number; penalty: number } {
-    return { n: this.n, sum: this.sum, sumSq: this.sumSq, penalty: this.penalty };
+  /**
+   * What is arriving: one guest, or several that arrive together (a group that moves as one). The
+   * departure is computed once per arrival and reused for every target it is evaluated against.
+   * No arriving guest may already be on the target it is evaluated against.
+   */
+  arrival(guests: readonly SimGuest[]): Arrival {
+    if (guests.length === 1) {
+      const sg = guests[0]!;
+      return { guests, cpuCores: sg.cpuCores, mem: sg.mem, reserve: sg.reserve, departure: this.departure(sg.node, sg.cpuOut, sg.memOut, { sum: 0, sq: 0, pen: 0 }) };
+    }
+    let cpuCores = 0;
+    let mem = 0;
+    let reserve = 0;
+    const out = new Map<number, { cpu: number; mem: number }>();
+    for (const sg of guests) {
+      cpuCores += sg.cpuCores;
+      mem += sg.mem;
+      reserve += sg.reserve;
+      const o = out.get(sg.node) ?? { cpu: 0, mem: 0 };
+      o.cpu += sg.cpuOut;
+      o.mem += sg.memOut;
+      out.set(sg.node, o);
+    }
+    const d: Delta = { sum: 0, sq: 0, pen: 0 };
+    for (const [idx, o] of out) this.departure(idx, o.cpu, o.mem, d);
+    return { guests, cpuCores, mem, reserve, departure: d };
   }
 
-  /** Imbalance after moving `sg` to `t`, without applying it. */
-  imbalanceAfter(sg: SimGuest, t: SimNode): number {
-    return this.imbalanceWith(this.sourceDelta(sg), sg, t);
-  }
-
-  /** The change to the running sums when `sg` leaves its node (computed once per guest in scans). */
-  sourceDelta(sg: SimGuest): Delta {
-    const s = this.nodes[sg.node]!;
-    if (!s.balanced) return { sum: 0, sq: 0, pen: 0 };
+  /** Adds to `d` the change of the imbalance sums when `cpu` cores and `mem` bytes leave node `idx`. */
+  private departure(idx: number, cpu: number, mem: number, d: Delta): Delta {
+    const s = this.nodes[idx]!;
+    if (!s.balanced) return d;
     const l0 = this.load(s);
-    const cpu1 = this.cpuPct(s, -sg.cpuOut);
-    const mem1 = this.memPct(s, -sg.memOut);
+    const cpu1 = this.cpuPct(s, -cpu);
+    const mem1 = this.memPct(s, -mem);
     const l1 = nodeLoad(cpu1, mem1);
-    return { sum: l1 - l0, sq: l1 * l1 - l0 * l0, pen: overload(cpu1, mem1, this.th) - overload(this.cpuPct(s), this.memPct(s), this.th) };
+    d.sum += l1 - l0;
+    d.sq += l1 * l1 - l0 * l0;
+    d.pen += overload(cpu1, mem1, this.th) - overload(this.cpuPct(s), this.memPct(s), this.th);
+    return d;
   }
 
-  /** Imbalance after `sg` (whose departure changes the sums by `d`) lands on `t`. */
-  imbalanceWith(d: Delta, sg: SimGuest, t: SimNode): number {
-    let sum = this.sum + d.sum;
-    let sumSq = this.sumSq + d.sq;
-    let penalty = this.penalty + d.pen;
+  /**
+   * THE evaluation of "what happens to the cluster if `a` arrives on `t`", used by every phase:
+   * the imbalance number after, the target's figures after (current basis, as the imbalance number
+   * counts them), and the cap check on the worst case (the higher of now and the hour's average,
+   * memory counting every arriving guest's full configured memory). Writes into `out` (reused in
+   * tight loops: no allocation per pair) and returns it.
+   */
+  evaluate(a: Arrival, t: SimNode, out: Evaluation = newEvaluation()): Evaluation {
+    let sum = this.sum + a.departure.sum;
+    let sumSq = this.sumSq + a.departure.sq;
+    let penalty = this.penalty + a.departure.pen;
+    const cpu1 = this.cpuPct(t, a.cpuCores);
+    const mem1 = this.memPct(t, a.mem);
     if (t.balanced) {
       const c0 = this.cpuPct(t);
       const m0 = this.memPct(t);
-      const l0 = (c0 + m0) / 2;
-      const cpu1 = this.cpuPct(t, sg.cpuCores);
-      const mem1 = this.memPct(t, sg.mem);
-      const l1 = (cpu1 + mem1) / 2;
+      const l0 = nodeLoad(c0, m0);
+      const l1 = nodeLoad(cpu1, mem1);
       sum += l1 - l0;
       sumSq += l1 * l1 - l0 * l0;
       penalty += overload(cpu1, mem1, this.th) - overload(c0, m0, this.th);
     }
-    return imbalanceFrom(this.n, sum, sumSq, penalty);
+    out.imbalanceAfter = imbalanceFrom(this.n, sum, sumSq, penalty);
+    out.cpuPct = cpu1;
+    out.memPct = mem1;
+    out.worstCpuPct = this.worstCpuPct(t, a.cpuCores);
+    out.worstMemPct = this.worstMemPct(t, a.reserve);
+    out.capOk = out.worstMemPct <= this.caps.mem + 1e-9 && out.worstCpuPct <= this.caps.cpu + 1e-9;
+    return out;
   }
 
-  /** Can `t` take anything at all (below both caps now)? */
+  /** Imbalance after moving `sg` to `t`, without applying it. */
+  imbalanceAfter(sg: SimGuest, t: SimNode): number {
+    return this.evaluate(this.arrival([sg]), t).imbalanceAfter;
+  }
+
   /** CPU percent for the cap check (see worstCpu). */
   worstCpuPct(nd: SimNode, extraCores = 0): number {
     return percent(nd.worstCpu + extraCores, nd.maxcpu);
   }
 
+  /** Can `t` take anything at all (below both caps in the worst case now)? */
   hasRoom(t: SimNode): boolean {
     return this.worstMemPct(t) < this.caps.mem && this.worstCpuPct(t) < this.caps.cpu;
-  }
-
-  /** Would `t` stay within both caps after receiving `sg` (memory: its full configured memory)? */
-  capOk(sg: SimGuest, t: SimNode): boolean {
-    return this.worstMemPct(t, sg.reserve) <= this.caps.mem + 1e-9 && this.worstCpuPct(t, sg.cpuCores) <= this.caps.cpu + 1e-9;
   }
 
   /** Does `t` already hold another guest sharing one of `sg`'s exclude groups? Returns the group. */

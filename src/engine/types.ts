@@ -108,6 +108,12 @@ export interface PlannedMove {
   /** One sentence a person understands, e.g. "pve1 is at 91 % memory (threshold 70 %); pve3 has room: 48 % → 56 %". */
   reason: string;
   score: ScoreBreakdown;
+  /**
+   * Guests Proxmox HA moves along to the same target (positive resource affinity): not migrated by
+   * proxbalance, but counted in the target's caps, the score and the per-run budget, and followed
+   * and recorded by the executor.
+   */
+  companions?: Array<{ vmid: number; name: string; type: 'qemu' | 'lxc'; source: string }>;
 }
 
 /** A guest that was considered and not moved. */
@@ -122,7 +128,9 @@ export interface SkippedGuest {
    * (the lock's name in the parentheses), "Cooldown active", "Rollback detected",
    * "Below confidence threshold", "Managed by HA auto-rebalance", "Managed by HA maintenance mode",
    * "Local resource prevents live migration: hostpci0", "No allowed target: …", "No target with room",
-   * "Template", "Max migrations per run reached", and the gates' "Automation halted",
+   * "Template", "Max migrations per run reached", the HA ones ("HA placement unknown",
+   * "HA rule 'db-pin' prefers pve1 (failback on)", "HA negative affinity with VM 101 on pve3", …;
+   * see docs/decisions.md section 10), and the gates' "Automation halted",
    * "Blackout window active", "Outside migration window", "Cluster health check failed",
    * "Max concurrent migrations reached".
    */

@@ -22,6 +22,8 @@ export interface MoveToExecute {
   online: boolean;
   /** Proxmox's migrate precondition, when the tick already asked for it while planning. */
   precondition?: MigratePrecondition;
+  /** Guests Proxmox HA moves along (positive affinity): followed and recorded, never POSTed. */
+  companions?: Array<{ vmid: number; name: string; type: GuestType; source: string }>;
 }
 
 export type ExecStatus = 'completed' | 'failed' | 'timeout' | 'interrupted' | 'skipped';
@@ -65,6 +67,8 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
   const limit = opts.config.automated_migrations.rules.max_concurrent_migrations;
   const abortOnFailure = opts.config.automated_migrations.safety_checks.abort_on_failure;
   const results: ExecResult[] = [];
+  /** Results of the guests HA moved along with a move, by that move. */
+  const along = new Map<MoveToExecute, ExecResult[]>();
   const inFlight = new Set<Promise<void>>();
   /** Our migrations in flight, by vmid. */
   const ours = new Map<number, Promise<void>>();
@@ -102,7 +106,7 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
   }
   await Promise.allSettled(inFlight);
   // Keep the plan's order in the results.
-  return { results: moves.map((m) => results.find((r) => r.move === m)!).filter(Boolean), error: broken };
+  return { results: moves.flatMap((m) => [results.find((r) => r.move === m)!, ...(along.get(m) ?? [])]).filter(Boolean), error: broken };
 
   async function startOne(move: MoveToExecute): Promise<void> {
 
@@ -210,6 +214,24 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
       inFlight.delete(p);
       ours.delete(move.vmid);
     }).catch(() => {});
+    for (const c of move.companions ?? []) followAlong(move, c, upid, base, startedAt);
+  }
+
+  /**
+   * A guest HA moves along with `move` (positive affinity): recorded as started under the request's
+   * hamigrate task, then followed like any HA migration (its real task is found on its own node).
+   */
+  function followAlong(move: MoveToExecute, c: NonNullable<MoveToExecute['companions']>[number], upid: string, leaderBase: RecordBase, startedAt: Date): void {
+    const cm: MoveToExecute = { vmid: c.vmid, name: c.name, type: c.type, source: c.source, target: move.target, confidence: move.confidence, online: true, reason: `HA moves it along with ${guestRef(move.vmid, move.type)} (positive affinity)`, ...(move.kind ? { kind: move.kind } : {}) };
+    const cb: RecordBase = { ...leaderBase, migration_id: randomUUID(), vmid: c.vmid, name: c.name, guest_type: c.type, source: c.source, reason: cm.reason };
+    opts.record({ ...cb, at: now().toISOString(), status: 'started', upid, started_at: startedAt.toISOString() });
+    const p = follow(cm, cb, upid, startedAt, opts, pollMs, now).then((r) => {
+      along.set(move, [...(along.get(move) ?? []), r]);
+      if (r.status === 'failed') failed = true;
+      if (r.upid) ended.add(r.upid);
+    });
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p)).catch(() => {});
   }
 }
 

@@ -15,6 +15,8 @@ import type { MigratePrecondition } from '../pve/types.js';
 import { executeMoves, type ExecResult } from './execute.js';
 import { guestRef } from '../util/guest.js';
 import { reconcile } from './reconcile.js';
+import { TickNotifier } from '../notify/notifier.js';
+import { updateMetricsFile } from '../metrics/file.js';
 
 export interface TickOptions {
   /** --dry-run: simulate whatever the config says. */
@@ -103,6 +105,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
   const trigger = opts.scheduled ? 'scheduled' : 'manual';
   const dryRun = opts.dryRunFlag || am.dry_run;
   const mode = dryRun ? 'dry-run' : 'live';
+  const notifier = new TickNotifier(loaded, runId, now);
   let records: HistoryRecord[] = [];
   const append = (r: HistoryRecord) => {
     appendRecord(historyPath, r);
@@ -254,6 +257,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
       return result;
     }
 
+    notifier.planned(plan.moves, dryRun);
     if (dryRun) {
       const moveDecisions: DecisionRecord[] = plan.moves.map((m) => {
         log.info(`${guestRef(m.vmid, m.type)} (${m.name}): would migrate ${m.source} → ${m.target} (${m.kind}, confidence ${m.confidence}): ${m.reason}: Dry run`);
@@ -307,6 +311,11 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
   } finally {
     result.apiRequests = (client as PveClient | null)?.requestCount ?? 0;
     await (client as PveClient | null)?.close();
+    // Notifications and the metrics file: after the run record, never failing the tick.
+    if (result.run) {
+      await notifier.finish(result.run, records, append);
+      await updateMetricsFile(cfg, records, result);
+    }
     await lock.release();
   }
 }

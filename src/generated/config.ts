@@ -1,7 +1,7 @@
 /* Generated from schemas/config.schema.json by scripts/gen-types.mjs: do not edit. Run `npm run gen`. */
 
 /**
- * proxbalance configuration (config.json). The layout is ProxBalance's: a ProxBalance config.json loads unchanged. Keys of ProxBalance that proxbalance does not use (web UI, AI, notifications, collection settings) are accepted and ignored; keys starting with '_' are comments.
+ * proxbalance configuration (config.json). The layout is ProxBalance's: a ProxBalance config.json loads unchanged. Keys of ProxBalance that proxbalance does not use (web UI, AI, collection settings) are accepted and ignored; keys starting with '_' are comments.
  */
 export interface ProxbalanceConfig {
   /**
@@ -48,6 +48,10 @@ export interface ProxbalanceConfig {
    * Least severe log level written: error, warn, info or debug. --verbose and --quiet override it.
    */
   log_level: "error" | "warn" | "info" | "debug";
+  /**
+   * Prometheus textfile to rewrite after each tick (atomically), e.g. /var/lib/prometheus/node-exporter/proxbalance.prom for node_exporter's textfile collector. Empty: none. See docs/monitoring.md.
+   */
+  metrics_file: string;
   /**
    * When a node counts as hot: above any of these averaged figures it sheds load.
    */
@@ -163,6 +167,193 @@ export interface ProxbalanceConfig {
        * After a failed migration, start nothing more and halt automation until `proxbalance resume`.
        */
       abort_on_failure: boolean;
+    };
+    /**
+     * Who is told, and of what. Events: start (a tick about to migrate; never for ticks that decide nothing), complete (after a tick that migrated), failure (a safety gate blocked a tick that wanted to move, a migration failed, and always a halt, announced once). Delivery never blocks or fails a tick: each provider gets 10 s, failures are logged and recorded in the history.
+     */
+    notifications: {
+      /**
+       * Master switch for notifications.
+       */
+      enabled: boolean;
+      /**
+       * Tell when a tick is about to migrate (planned moves > 0).
+       */
+      on_start: boolean;
+      /**
+       * Tell after a tick that migrated: counts, each guest's move, durations, failures.
+       */
+      on_complete: boolean;
+      /**
+       * Tell when a safety gate (quorum, health) blocks a tick that wanted to move, and when a migration fails. A halt is announced even when this is false.
+       */
+      on_failure: boolean;
+      /**
+       * Where to send; each provider has its own enabled switch.
+       */
+      providers: {
+        /**
+         * Generic webhook: an HTTP POST of the JSON body {title, message, priority, timestamp, source}.
+         */
+        webhook: {
+          /**
+           * Send to this webhook.
+           */
+          enabled: boolean;
+          /**
+           * URL to POST to. Treated as a secret (shown masked): such URLs often carry a token.
+           */
+          url: string;
+          /**
+           * Extra HTTP headers, e.g. {"Authorization": "Bearer …"}. Values are secrets: masked by `config show`, never logged.
+           */
+          headers: {
+            [k: string]: string | undefined;
+          };
+        };
+        /**
+         * E-mail over SMTP (plain text and HTML).
+         */
+        email: {
+          /**
+           * Send e-mail.
+           */
+          enabled: boolean;
+          /**
+           * SMTP server host name or IP address.
+           */
+          smtp_host: string;
+          /**
+           * SMTP port: 587 (submission, STARTTLS), 25, or 465 (TLS from the first byte).
+           */
+          smtp_port: number;
+          /**
+           * SMTP user name; empty: no authentication.
+           */
+          smtp_username: string;
+          /**
+           * SMTP password.
+           */
+          smtp_password: string;
+          /**
+           * Require STARTTLS (the message is never sent in clear; the server's certificate is verified). false: no STARTTLS. Port 465 always uses TLS.
+           */
+          smtp_tls: boolean;
+          /**
+           * PEM file of an extra certificate authority to trust for the SMTP server's certificate (an internal mail relay). Not one of ProxBalance's keys.
+           */
+          smtp_ca_file: string;
+          /**
+           * Sender address.
+           */
+          from_address: string;
+          /**
+           * Recipients: a list, or one comma-separated string as ProxBalance also accepts.
+           */
+          to_addresses: string[] | string;
+        };
+        /**
+         * Slack incoming webhook.
+         */
+        slack: {
+          /**
+           * Send to the Slack incoming webhook.
+           */
+          enabled: boolean;
+          /**
+           * The Slack incoming webhook URL (a secret: masked by `config show`).
+           */
+          webhook_url: string;
+        };
+        /**
+         * Discord webhook.
+         */
+        discord: {
+          /**
+           * Send to the Discord webhook.
+           */
+          enabled: boolean;
+          /**
+           * The Discord webhook URL (a secret: masked by `config show`).
+           */
+          webhook_url: string;
+        };
+        /**
+         * Telegram bot message (Bot API sendMessage).
+         */
+        telegram: {
+          /**
+           * Send Telegram messages.
+           */
+          enabled: boolean;
+          /**
+           * Bot token from @BotFather.
+           */
+          bot_token: string;
+          /**
+           * Chat to send to: its numeric ID or @channelname.
+           */
+          chat_id: string | number;
+          /**
+           * Base URL of the Bot API. Not one of ProxBalance's keys; change it only for a local Bot API server or tests.
+           */
+          api_url: string;
+        };
+        /**
+         * Pushover push notification. Emergency messages (a halt) repeat every 60 s for up to an hour until acknowledged.
+         */
+        pushover: {
+          /**
+           * Send Pushover notifications.
+           */
+          enabled: boolean;
+          /**
+           * Application API token.
+           */
+          api_token: string;
+          /**
+           * User or group key.
+           */
+          user_key: string;
+          /**
+           * Pushover priority of ordinary messages (-2 lowest … 2 emergency); high-priority events use at least 1, a halt 2.
+           */
+          priority: number;
+          /**
+           * Notification sound name.
+           */
+          sound: string;
+          /**
+           * Send to this device only; empty: all of the user's devices.
+           */
+          device: string;
+          /**
+           * Base URL of the Pushover API. Not one of ProxBalance's keys; change it only for tests.
+           */
+          api_url: string;
+        };
+        /**
+         * Gotify server message (POST /message), as many Proxmox installations already use for Proxmox's own notifications.
+         */
+        gotify: {
+          /**
+           * Send Gotify messages.
+           */
+          enabled: boolean;
+          /**
+           * Base URL of the Gotify server, e.g. https://gotify.example.com.
+           */
+          url: string;
+          /**
+           * Application token (sent in the X-Gotify-Key header).
+           */
+          app_token: string;
+          /**
+           * Gotify priority of ordinary messages (0-10); high-priority events use at least 8, a halt 10.
+           */
+          priority: number;
+        };
+      };
     };
   };
   /**

@@ -3,7 +3,7 @@
 /**
  * One line of the history file (JSON lines, append only). Every record carries the format version v and its type. Timestamps are ISO 8601 UTC with Z. A migration has several records with the same migration_id (started, then its outcome); readers fold them into the latest state.
  */
-export type HistoryRecord = RunRecord | MigrationRecord | HaltedRecord | ResumedRecord;
+export type HistoryRecord = RunRecord | MigrationRecord | HaltedRecord | ResumedRecord | NotificationRecord;
 export type Timestamp = string;
 
 /**
@@ -125,4 +125,35 @@ export interface ResumedRecord {
    * Who resumed (user name), when known.
    */
   by?: string;
+}
+/**
+ * What was sent to the notification providers for one event, and how each delivery went. Written after the delivery (which never fails a tick). A halt counts as announced to a provider once a record with event halt and its halt_at says ok for it. Added in proxbalance 0.2; older versions skip these lines with a warning.
+ */
+export interface NotificationRecord {
+  v: 1;
+  type: "notification";
+  at: Timestamp;
+  /**
+   * The tick that sent it; absent for `resume`.
+   */
+  run_id?: string;
+  event: "start" | "complete" | "failure" | "halt" | "resumed";
+  title: string;
+  priority?: "low" | "normal" | "high" | "emergency";
+  /**
+   * For event halt: the at of the halted record announced.
+   */
+  halt_at?: string;
+  deliveries: DeliveryRecord[];
+}
+export interface DeliveryRecord {
+  /**
+   * webhook, email, slack, discord, telegram, pushover or gotify.
+   */
+  provider: string;
+  ok: boolean;
+  /**
+   * Why the delivery failed, secrets removed.
+   */
+  error?: string;
 }

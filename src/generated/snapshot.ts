@@ -1,7 +1,7 @@
 /* Generated from schemas/snapshot.schema.json by scripts/gen-types.mjs: do not edit. Run `npm run gen`. */
 
 /**
- * What one tick knows of the cluster, gathered in at most 5 + (online nodes) API requests. Written by `proxbalance snapshot`, read back for a replay. Holds no secret. Where something could not be learned it says so (null, complete=false, an entry in unknowns) instead of inventing numbers.
+ * What one tick knows of the cluster, gathered in at most 7 + (online nodes) API requests. Written by `proxbalance snapshot`, read back for a replay. Holds no secret. Where something could not be learned it says so (null, complete=false, an entry in unknowns) instead of inventing numbers.
  */
 export interface ClusterSnapshot {
   /**
@@ -70,6 +70,7 @@ export interface ClusterSnapshot {
    * What could not be learned, in words (e.g. 'rrddata of pve3: request timed out').
    */
   unknowns: string[];
+  ha?: SnapshotHa;
 }
 export interface SnapshotNode {
   name: string;
@@ -220,4 +221,82 @@ export interface SnapshotTask {
    * Unix seconds once finished; null while running.
    */
   endtime: number | null;
+}
+/**
+ * Proxmox HA placement: the HA resources (GET /cluster/ha/resources), the placement rules (PVE 9: GET /cluster/ha/rules; PVE 8: GET /cluster/ha/groups and each resource's group) and the HA services' states (GET /cluster/ha/status/current). Absent in snapshots written before proxbalance read HA rules: then no rule is known.
+ */
+export interface SnapshotHa {
+  /**
+   * Where the placement rules came from: 'rules' (PVE 9 HA rules), 'groups' (PVE 8 HA groups, turned into node-affinity rules here), 'none' (no HA resource, or PVE 8 without groups).
+   */
+  source: "rules" | "groups" | "none";
+  /**
+   * False when a read the HA placement needs failed (see unknowns): then no HA guest is moved.
+   */
+  complete: boolean;
+  resources: SnapshotHaResource[];
+  /**
+   * The rules as Proxmox lists them (disabled ones included); PVE 8 groups appear as node-affinity rules named 'group:<name>' (restricted = strict; nofailback is carried by the resources' failback).
+   */
+  rules: SnapshotHaRule[];
+  /**
+   * Whether GET /cluster/ha/status/current was read (the services' states, for the recovery check).
+   */
+  status_known: boolean;
+  /**
+   * HA service states from GET /cluster/ha/status/current (empty when not read).
+   */
+  services: {
+    sid: string;
+    node: string;
+    /**
+     * started, stopped, migrate, relocate, fence, recovery, error, freeze, …
+     */
+    state: string;
+  }[];
+}
+export interface SnapshotHaResource {
+  /**
+   * vm:100, ct:101.
+   */
+  sid: string;
+  vmid: number;
+  /**
+   * Requested state (started, stopped, ignored, disabled, …).
+   */
+  state: string;
+  /**
+   * HA moves the guest back to a preferred node (PVE 9 'failback', default on; PVE 8: its group's nofailback=0).
+   */
+  failback: boolean;
+  /**
+   * PVE 8 HA group, or null.
+   */
+  group: string | null;
+}
+export interface SnapshotHaRule {
+  /**
+   * The rule's name ('group:<name>' for a PVE 8 group).
+   */
+  rule: string;
+  type: "node-affinity" | "resource-affinity";
+  /**
+   * The sids the rule is about (for a group: the resources naming it).
+   */
+  resources: string[];
+  disabled: boolean;
+  /**
+   * node-affinity: node → priority (higher is preferred; default 0).
+   */
+  nodes?: {
+    [k: string]: number | undefined;
+  };
+  /**
+   * node-affinity: only the listed nodes are allowed.
+   */
+  strict?: boolean;
+  /**
+   * resource-affinity: keep together (positive) or apart (negative).
+   */
+  affinity?: "positive" | "negative";
 }

@@ -5,7 +5,7 @@ import { loadSchema } from '../util/resources.js';
 import type { HistoryRecord, RunRecord } from '../generated/history.js';
 import { adoptFolderOwner, mkdirAdopting } from '../util/ownership.js';
 
-export type { HistoryRecord, RunRecord, MigrationRecord, HaltedRecord, ResumedRecord, GateRecord, DecisionRecord } from '../generated/history.js';
+export type { HistoryRecord, RunRecord, MigrationRecord, HaltedRecord, ResumedRecord, NotificationRecord, GateRecord, DecisionRecord } from '../generated/history.js';
 
 /**
  * The history file: JSON lines, append only. Each record is one write(2) of one whole line to a
@@ -20,7 +20,7 @@ function validatorFor(type: string): ValidateFunction | undefined {
     const ajv = new Ajv({ strict: false, allErrors: false });
     ajv.addSchema(schema);
     validators = new Map();
-    for (const t of ['run', 'migration', 'halted', 'resumed']) {
+    for (const t of ['run', 'migration', 'halted', 'resumed', 'notification']) {
       validators.set(t, ajv.getSchema(`${schema.$id}#/definitions/${t}`)!);
     }
   }

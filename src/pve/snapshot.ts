@@ -1,12 +1,14 @@
 /**
- * Builds a ClusterSnapshot in at most 5 + (online nodes) requests, whatever the number of guests:
+ * Builds a ClusterSnapshot in at most 7 + (online nodes) requests, whatever the number of guests:
  * /cluster/resources, /cluster/status, /cluster/tasks, /cluster/ha/status/current,
- * /cluster/options, then one /nodes/{node}/rrddata per online node, all concurrently. What could
+ * /cluster/options, /cluster/ha/resources and (when there are HA resources) the HA rules or groups
+ * (see ha-read.ts), then one /nodes/{node}/rrddata per online node, all concurrently. What could
  * not be learned is said (null, complete=false, an entry in unknowns), never invented.
  */
 import type { ClusterSnapshot, SnapshotGuest, SnapshotNode, SnapshotStorage, SnapshotTask } from '../generated/snapshot.js';
 import type { PveClient } from './client.js';
 import { PveApiError, PveError } from './errors.js';
+import { buildHa, readHaPlacement, type HaPlacementInput } from './ha-read.js';
 import { bool, type ClusterTaskEntry, type ClusterStatusEntry, type HaStatusEntry, type ResourceEntry, type RrdPoint } from './types.js';
 
 const MIGRATION_TYPES = new Set(['qmigrate', 'vzmigrate', 'hamigrate']);
@@ -92,6 +94,7 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
   const tasksP = client.clusterTasks();
   const haP = optional('HA status (GET /cluster/ha/status/current)', client.haStatus());
   const optionsP = optional('cluster options (GET /cluster/options)', client.clusterOptions());
+  const placementP = readHaPlacement(client);
   // rrddata as soon as the resources tell which nodes are online.
   const rrdP = resourcesP.then((res) =>
     Promise.all(
@@ -108,7 +111,7 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
     ),
   );
   // Settle everything before deciding, so no request is left running when one fails.
-  const [resR, statusR, tasksR, haR, optR, rrdR] = await Promise.allSettled([resourcesP, statusP, tasksP, haP, optionsP, rrdP]);
+  const [resR, statusR, tasksR, haR, optR, rrdR, placeR] = await Promise.allSettled([resourcesP, statusP, tasksP, haP, optionsP, rrdP, placementP]);
   const value = <T>(r: PromiseSettledResult<T>): T => {
     if (r.status === 'rejected') throw r.reason;
     return r.value;
@@ -126,8 +129,9 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
   const ha = value(haR) as HaStatusEntry[] | null;
   const options = value(optR) as Record<string, unknown> | null;
   const rrd = new Map<string, RrdPoint[] | PveError>(value(rrdR));
+  const haPlacement = value(placeR);
   return buildSnapshot({
-    resources, status, tasks: taskEntries, ha, options, rrd, unknowns,
+    resources, status, tasks: taskEntries, ha, options, rrd, unknowns, haPlacement,
     host: client.host ?? client.hosts[0]!, requests: client.requestCount - startCount, now: opts.now ?? new Date(),
   });
 }
@@ -143,6 +147,8 @@ export interface SnapshotInput {
   rrd: Map<string, RrdPoint[] | Error>;
   /** Things already known to be unknown. */
   unknowns?: string[];
+  /** The HA placement reads (ha-read.ts); absent: the snapshot has no `ha` section. */
+  haPlacement?: HaPlacementInput;
   host: string;
   requests: number;
   now: Date;
@@ -274,6 +280,8 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
     crs = { ha_auto_rebalance: bool(c['ha-auto-rebalance']), ha_mode: c.ha ?? null };
   }
 
+  const haSection = input.haPlacement ? buildHa(input.haPlacement, ha) : null;
+  if (input.haPlacement?.error) unknowns.push(`${input.haPlacement.error}: HA-managed guests are not moved`);
   return {
     v: 1,
     taken_at: input.now.toISOString(),
@@ -285,6 +293,7 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
     storages,
     tasks,
     unknowns,
+    ...(haSection ? { ha: haSection } : {}),
   };
 }
 

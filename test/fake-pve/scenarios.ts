@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 import { generateSnapshot, type GenerateOptions } from '../helpers/generate.js';
 import type { ClusterSnapshot, SnapshotGuest, SnapshotNode, SnapshotStorage } from '../../src/generated/snapshot.js';
-import { FakeState, type FakeStateOptions } from './state.js';
+import { FakeState, type FakeHaGroup, type FakeHaRule, type FakeStateOptions } from './state.js';
 
 export const SCENARIO_DIR = join(ROOT, 'test', 'fake-pve', 'scenarios');
 const GiB = 1024 ** 3;
@@ -43,6 +43,12 @@ export interface ScenarioGuest {
   local_resources?: string[];
   /** node → storages missing there. */
   unavailable_on?: Record<string, string[]>;
+  /** PVE 8: the HA group it names (implies ha). */
+  ha_group?: string;
+  /** PVE 9 HA failback (default on). */
+  failback?: boolean;
+  /** HA service state (started, fence, recovery, …; implies ha). */
+  hastate?: string;
 }
 
 export interface Scenario {
@@ -55,6 +61,10 @@ export interface Scenario {
   nodes?: ScenarioNode[];
   guests?: ScenarioGuest[];
   storages?: SnapshotStorage[];
+  /** PVE 9 HA rules. */
+  ha_rules?: FakeHaRule[];
+  /** PVE 8 HA groups (with version 8.x). */
+  ha_groups?: FakeHaGroup[];
 }
 
 export function listScenarios(): string[] {
@@ -90,7 +100,7 @@ export function scenarioState(sc: Scenario, opts: FakeStateOptions = {}): FakeSt
       cpu: status === 'running' ? g.cpu ?? 0.1 : 0, maxcpu: g.maxcpu ?? 2,
       mem: status === 'running' ? Math.round((g.mem_gib ?? (g.maxmem_gib ?? 2) * 0.6) * GiB) : 0, maxmem,
       maxdisk: Math.round((g.disk_gib ?? 32) * GiB), tags: g.tags ?? [], lock: g.lock ?? null, pool: g.pool ?? null,
-      hastate: g.ha ? 'started' : null, template: g.template ?? false,
+      hastate: g.hastate ?? (g.ha || g.ha_group ? 'started' : null), template: g.template ?? false,
       local: { disks_bytes: Math.round((g.local_disks_gib ?? 0) * GiB), resources: g.local_resources ?? [], not_allowed: {} },
     };
   });
@@ -107,7 +117,14 @@ export function scenarioState(sc: Scenario, opts: FakeStateOptions = {}): FakeSt
     crs: { ha_auto_rebalance: null }, nodes, guests, storages, tasks: [], unknowns: [],
   };
   const s = FakeState.fromSnapshot(snap, so);
-  for (const g of sc.guests ?? []) if (g.unavailable_on) s.guest(g.vmid)!.unavailableOn = g.unavailable_on;
+  for (const g of sc.guests ?? []) {
+    const fg = s.guest(g.vmid)!;
+    if (g.unavailable_on) fg.unavailableOn = g.unavailable_on;
+    if (g.ha_group) fg.haGroup = g.ha_group;
+    if (g.failback !== undefined) fg.failback = g.failback;
+  }
+  s.haRules = structuredClone(sc.ha_rules ?? []);
+  s.haGroups = structuredClone(sc.ha_groups ?? []);
   return s;
 }
 

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { ROOT } from '../helpers/cli.js';
 import { generateSnapshot, type GenerateOptions } from '../helpers/generate.js';
 import { parseUpid } from '../../src/pve/upid.js';
-import { FakeState, PveHttpError, isTrue, noise, type FakeGuest } from './state.js';
+import { FakeState, PveHttpError, isTrue, noise, sidOf, type FakeGuest } from './state.js';
 import { loadScenario, type Scenario } from './scenarios.js';
 
 export const TLS_DIR = join(ROOT, 'test', 'fixtures', 'tls');
@@ -246,7 +246,7 @@ export const ROUTES: Record<string, Handler> = {
     for (const g of ha) {
       const sid = `${g.type === 'qemu' ? 'vm' : 'ct'}:${g.vmid}`;
       const st = g.hastate ?? 'started';
-      out.push({ id: `service:${sid}`, type: 'service', sid, node: g.node, state: st, crm_state: st, request_state: 'started', status: st, max_relocate: 1, max_restart: 1, failback: 1 });
+      out.push({ id: `service:${sid}`, type: 'service', sid, node: g.node, state: st, crm_state: st, request_state: 'started', status: st, max_relocate: 1, max_restart: 1, failback: b(g.failback !== false) });
     }
     return out;
   },
@@ -260,7 +260,36 @@ export const ROUTES: Record<string, Handler> = {
   },
   'GET /cluster/ha/resources': (c) => {
     need(c, 'Sys.Audit', '/');
-    return c.state.haResources().map((r) => ({ sid: r.sid, state: r.state, type: r.sid.slice(0, 2), digest: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678' }));
+    // Only the properties that are set are listed, as Proxmox does.
+    return c.state.guests.filter((g) => g.ha).map((g) => {
+      const e: Record<string, unknown> = { sid: sidOf(g), state: 'started', type: g.type === 'qemu' ? 'vm' : 'ct', digest: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', max_restart: 1, max_relocate: 1 };
+      if (c.state.pve8 && g.haGroup) e.group = g.haGroup;
+      if (!c.state.pve8 && g.failback === false) e.failback = 0;
+      return e;
+    });
+  },
+  'GET /cluster/ha/rules': (c) => {
+    // PVE 8 has no HA rules: the path is not implemented there.
+    if (c.state.pve8) throw new PveHttpError(501, "Method 'GET /api2/json/cluster/ha/rules' not implemented");
+    need(c, 'Sys.Audit', '/');
+    return c.state.haRules.map((r, i) => {
+      const e: Record<string, unknown> = { rule: r.rule, type: r.type, resources: r.resources.join(','), digest: 'f0e1d2c3b4a5968778695a4b3c2d1e0f12345678', order: i + 1 };
+      if (r.type === 'node-affinity') {
+        e.nodes = Object.entries(r.nodes ?? {}).map(([n, p]) => (p ? `${n}:${p}` : n)).join(',');
+        if (r.strict) e.strict = 1;
+      } else e.affinity = r.affinity;
+      if (r.disable) e.disable = 1;
+      return e;
+    });
+  },
+  'GET /cluster/ha/groups': (c) => {
+    need(c, 'Sys.Audit', '/');
+    // PVE 9 turned the groups into rules: the list is empty there.
+    if (!c.state.pve8) return [];
+    return c.state.haGroups.map((g) => ({
+      group: g.group, type: 'group', nodes: Object.entries(g.nodes).map(([n, p]) => (p ? `${n}:${p}` : n)).join(','),
+      restricted: b(g.restricted === true), nofailback: b(g.nofailback === true), digest: '0123456789abcdef0123456789abcdef01234567',
+    }));
   },
   'GET /nodes/{node}/rrddata': (c) => {
     need(c, 'Sys.Audit', `/nodes/${c.params.node}`);
@@ -293,20 +322,24 @@ export const ROUTES: Record<string, Handler> = {
   'GET /nodes/{node}/qemu/{vmid}/migrate': (c) => {
     need(c, 'VM.Migrate', `/vms/${c.params.vmid}`);
     const g = guestOf(c, 'qemu');
-    const { allowed, notAllowed } = targets(c, g);
+    const { allowed, notAllowed, blocking } = targets(c, g);
+    const na: Record<string, Record<string, unknown>> = {};
+    for (const [n, st] of Object.entries(notAllowed)) na[n] = { unavailable_storages: st };
+    for (const [n, bl] of Object.entries(blocking)) na[n] = { ...na[n], 'blocking-ha-resources': bl };
     return {
       running: b(g.status === 'running'), 'has-dbus-vmstate': 0,
       allowed_nodes: allowed,
-      not_allowed_nodes: Object.fromEntries(Object.entries(notAllowed).map(([n, st]) => [n, { unavailable_storages: st }])),
+      not_allowed_nodes: na,
       local_disks: g.localDisks > 0 ? [{ volid: `local-lvm:vm-${g.vmid}-disk-0`, size: int(g.localDisks), cdrom: 0, is_unused: 0, drivename: 'scsi0', replicate: 1 }] : [],
-      local_resources: g.localResources, 'mapped-resources': [], 'mapped-resource-info': {}, 'dependent-ha-resources': [],
+      local_resources: g.localResources, 'mapped-resources': [], 'mapped-resource-info': {}, 'dependent-ha-resources': dependent(c, g),
     };
   },
   'GET /nodes/{node}/lxc/{vmid}/migrate': (c) => {
     need(c, 'VM.Migrate', `/vms/${c.params.vmid}`);
     const g = guestOf(c, 'lxc');
-    const { allowed } = targets(c, g);
-    return { running: b(g.status === 'running'), 'allowed-nodes': allowed, 'not-allowed-nodes': {}, 'dependent-ha-resources': [] };
+    const { allowed, blocking } = targets(c, g);
+    const na = Object.fromEntries(Object.entries(blocking).map(([n, bl]) => [n, { 'blocking-ha-resources': bl }]));
+    return { running: b(g.status === 'running'), 'allowed-nodes': allowed, 'not-allowed-nodes': na, 'dependent-ha-resources': dependent(c, g) };
   },
   'POST /nodes/{node}/qemu/{vmid}/migrate': (c) => postMigrate(c, 'qemu'),
   'POST /nodes/{node}/lxc/{vmid}/migrate': (c) => postMigrate(c, 'lxc'),
@@ -365,16 +398,25 @@ function guestCurrent(c: Ctx, type: 'qemu' | 'lxc'): unknown {
   return e;
 }
 
-function targets(c: Ctx, g: FakeGuest): { allowed: string[]; notAllowed: Record<string, string[]> } {
+function targets(c: Ctx, g: FakeGuest): { allowed: string[]; notAllowed: Record<string, string[]>; blocking: Record<string, Array<{ sid: string; cause: string }>> } {
   const allowed: string[] = [];
   const notAllowed: Record<string, string[]> = {};
+  const blocking: Record<string, Array<{ sid: string; cause: string }>> = {};
   for (const n of c.state.nodes) {
     if (n.name === g.node || n.status !== 'online') continue;
     const missing = g.unavailableOn[n.name];
+    // HA refuses a move onto a node hosting a negative-affinity partner.
+    const bl = g.ha ? c.state.haBlocking(g, n.name) : [];
+    if (bl.length) blocking[n.name] = bl.map((x) => ({ sid: sidOf(x), cause: 'resource-affinity' }));
     if (missing?.length) notAllowed[n.name] = missing;
-    else allowed.push(n.name);
+    else if (!bl.length) allowed.push(n.name);
   }
-  return { allowed, notAllowed };
+  return { allowed, notAllowed, blocking };
+}
+
+/** The precondition's dependent-ha-resources: positive partners HA moves along. */
+function dependent(c: Ctx, g: FakeGuest): string[] {
+  return g.ha ? c.state.haPartners(g, 'positive').map(sidOf) : [];
 }
 
 function taskOf(c: Ctx) {

@@ -29,6 +29,40 @@ export interface FakeGuest extends SnapshotGuest {
   /** Node → storages missing there (the precondition's unavailable_storages). */
   unavailableOn: Record<string, string[]>;
   uptime: number;
+  /** PVE 8: the HA group the resource names. */
+  haGroup?: string | null;
+  /** PVE 9 HA resource property failback (default on). */
+  failback?: boolean;
+}
+
+/** A PVE 9 HA rule as `ha-manager rules` holds it. */
+export interface FakeHaRule {
+  rule: string;
+  type: 'node-affinity' | 'resource-affinity';
+  /** sids: vm:100, ct:101. */
+  resources: string[];
+  /** node-affinity: node → priority. */
+  nodes?: Record<string, number>;
+  strict?: boolean;
+  affinity?: 'positive' | 'negative';
+  disable?: boolean;
+}
+
+/** A PVE 8 HA group. */
+export interface FakeHaGroup {
+  group: string;
+  nodes: Record<string, number>;
+  restricted?: boolean;
+  nofailback?: boolean;
+}
+
+/** Something the fake HA manager did on its own, for tests to check. */
+export interface HaEvent {
+  vmid: number;
+  from: string;
+  to: string;
+  atMs: number;
+  why: string;
 }
 
 /** A task: the fields of its UPID, plus what the fake needs to play it. */
@@ -98,6 +132,16 @@ export class FakeState {
   tasksLagMs = 0;
   /** vmid → reason: the next migration of that guest fails with "migration aborted". */
   failMigrations = new Map<number, string>();
+  /** PVE 9 HA rules (a PVE 8 fake answers 501 for /cluster/ha/rules). */
+  haRules: FakeHaRule[] = [];
+  /** PVE 8 HA groups (empty on PVE 9, as after the migration to rules). */
+  haGroups: FakeHaGroup[] = [];
+  /** Migrations the fake HA manager started itself: failback move-backs. */
+  haMoveBacks: HaEvent[] = [];
+  /** Migrate requests the HA manager refused (negative affinity). */
+  haRefusals: HaEvent[] = [];
+  /** Guests HA moved along with a requested one (positive affinity). */
+  haFollowers: HaEvent[] = [];
   private pending: Array<{ atMs: number; apply: () => void }> = [];
   private pid = 0x1000;
   readonly clock: () => number;
@@ -153,7 +197,64 @@ export class FakeState {
   }
 
   haResources(): HaResource[] {
-    return this.guests.filter((g) => g.ha).map((g) => ({ sid: `${g.type === 'qemu' ? 'vm' : 'ct'}:${g.vmid}`, state: g.hastate ?? 'started' }));
+    return this.guests.filter((g) => g.ha).map((g) => ({ sid: sidOf(g), state: 'started' }));
+  }
+
+  /** PVE before 9: HA groups, no rules. */
+  get pve8(): boolean {
+    return Number(this.version.split('.')[0]) < 9;
+  }
+
+  /** The node placement HA applies to a guest: rule/group name, node priorities, strict, failback. */
+  haNodeRule(g: FakeGuest): { name: string; nodes: Record<string, number>; strict: boolean; failback: boolean } | null {
+    if (this.pve8) {
+      const grp = this.haGroups.find((x) => x.group === g.haGroup);
+      return grp ? { name: grp.group, nodes: grp.nodes, strict: grp.restricted === true, failback: grp.nofailback !== true } : null;
+    }
+    const r = this.haRules.find((x) => !x.disable && x.type === 'node-affinity' && x.resources.includes(sidOf(g)));
+    return r ? { name: r.rule, nodes: r.nodes ?? {}, strict: r.strict === true, failback: g.failback !== false } : null;
+  }
+
+  /** Where HA lets the guest run and where it wants it (select_service_node's candidates). */
+  haNodes(g: FakeGuest): { allowed: string[]; preferred: string[]; failback: boolean } {
+    const online = this.nodes.filter((n) => n.status === 'online' && n.lrm !== 'maintenance').map((n) => n.name);
+    const r = this.haNodeRule(g);
+    if (!r) return { allowed: online, preferred: online, failback: g.failback !== false };
+    const prio = (n: string): number | undefined => (n in r.nodes ? r.nodes[n] : r.strict ? undefined : -1);
+    const allowed = online.filter((n) => prio(n) !== undefined);
+    const top = Math.max(...allowed.map((n) => prio(n)!));
+    return { allowed, preferred: allowed.filter((n) => prio(n) === top), failback: r.failback };
+  }
+
+  /** HA partners of a guest by resource-affinity (PVE 9 only). */
+  haPartners(g: FakeGuest, affinity: 'positive' | 'negative'): FakeGuest[] {
+    if (this.pve8) return [];
+    const sid = sidOf(g);
+    const sids = new Set(this.haRules.filter((r) => !r.disable && r.type === 'resource-affinity' && r.affinity === affinity && r.resources.includes(sid)).flatMap((r) => r.resources));
+    sids.delete(sid);
+    return this.guests.filter((x) => x.ha && sids.has(sidOf(x)));
+  }
+
+  /** Negative partners on `target` that are not migrating themselves (they would block a move there). */
+  haBlocking(g: FakeGuest, target: string): FakeGuest[] {
+    return this.haPartners(g, 'negative').filter((p) => p.node === target && p.hastate !== 'migrate');
+  }
+
+  /**
+   * One CRM round for a guest (run after each of its migrations ends): with failback on, a guest
+   * off its preferred nodes (or, failback off, off its allowed nodes) is migrated by HA to the
+   * least loaded preferred node, as the HA manager does.
+   */
+  private crmRound(g: FakeGuest): void {
+    if (!g.ha || g.status !== 'running' || g.hastate === 'migrate') return;
+    const { allowed, preferred, failback } = this.haNodes(g);
+    const wanted = failback ? preferred : allowed;
+    if (!wanted.length || wanted.includes(g.node)) return;
+    const to = [...wanted].sort((a, b) => this.node(a)!.mem / this.node(a)!.maxmem - this.node(b)!.mem / this.node(b)!.maxmem || a.localeCompare(b))[0]!;
+    const startMs = this.now() + 2 * this.msPerSecond;
+    this.haMoveBacks.push({ vmid: g.vmid, from: g.node, to, atMs: startMs, why: failback ? 'failback' : 'not allowed' });
+    g.hastate = 'migrate';
+    this.at(startMs, () => this.runMigration(g, to, { online: true, restart: true, user: 'root@pam', ha: true, startMs }));
   }
 
   /** Runs what the clock has reached: scheduled events, task ends. */
@@ -274,20 +375,37 @@ export class FakeState {
     if (type === 'lxc' && running && !online && !restart) throw new PveHttpError(500, "can't migrate running container without --online or --restart");
 
     const nowMs = this.now();
-    if (g.ha) {
-      // The POST only asks the HA manager; the LRM on the source starts the real migration as root@pam.
-      const ha = this.addTask({
-        node, type: 'hamigrate', id: String(vmid), user, startMs: nowMs, durationS: 1, exitstatus: 'OK',
-        script: [[0, `Requesting HA migration for ${kind} ${vmid} to node ${target}`]], stamped: false,
-      });
-      g.hastate = 'migrate';
-      ha.onEnd = () => {
-        const startMs = ha.endMs + 1 * this.msPerSecond;
-        this.at(startMs, () => this.runMigration(g, target, { online: running || online, restart: running, user: 'root@pam', ha: true, startMs }));
-      };
-      return ha.upid;
-    }
+    if (g.ha) return this.requestHaMigration(g, target, user, running || online);
     return this.runMigration(g, target, { online, restart, user, ha: false, startMs: nowMs, withLocalDisks: isTrue(params['with-local-disks']) }).upid;
+  }
+
+  /**
+   * `ha-manager migrate`: the POST only queues a CRM request (a hamigrate task); the LRM on the
+   * source starts the real migration as root@pam. A negative-affinity partner on the target makes
+   * the request fail (pve-ha-manager >= 5.0.3); positive partners are queued to the same target.
+   */
+  private requestHaMigration(g: FakeGuest, target: string, user: string, online: boolean): string {
+    const kind = g.type === 'qemu' ? 'VM' : 'CT';
+    const sid = sidOf(g);
+    const blocking = this.haBlocking(g, target);
+    const script: Array<[number, string | null]> = [[0, `Requesting HA migration for ${kind} ${g.vmid} to node ${target}`]];
+    if (blocking.length) {
+      for (const b of blocking) script.push([0, `service '${sid}' in negative affinity with service '${sidOf(b)}'`]);
+      this.haRefusals.push({ vmid: g.vmid, from: g.node, to: target, atMs: this.now(), why: `negative affinity with ${sidOf(blocking[0]!)}` });
+      return this.addTask({ node: g.node, type: 'hamigrate', id: String(g.vmid), user, startMs: this.now(), durationS: 1, exitstatus: `command 'ha-manager migrate ${sid} ${target}' failed: exit code 255`, script, stamped: false }).upid;
+    }
+    const ha = this.addTask({ node: g.node, type: 'hamigrate', id: String(g.vmid), user, startMs: this.now(), durationS: 1, exitstatus: 'OK', script, stamped: false });
+    const along = this.haPartners(g, 'positive').filter((p) => p.node !== target && p.hastate !== 'migrate');
+    for (const p of [g, ...along]) p.hastate = 'migrate';
+    ha.onEnd = () => {
+      const startMs = ha.endMs + 1 * this.msPerSecond;
+      this.at(startMs, () => this.runMigration(g, target, { online, restart: true, user: 'root@pam', ha: true, startMs }));
+      for (const p of along) {
+        this.haFollowers.push({ vmid: p.vmid, from: p.node, to: target, atMs: startMs, why: `positive affinity with ${sid}` });
+        this.at(startMs, () => this.runMigration(p, target, { online: p.status === 'running', restart: true, user: 'root@pam', ha: true, startMs }));
+      }
+    };
+    return ha.upid;
   }
 
   private runMigration(g: FakeGuest, target: string, o: { online: boolean; restart: boolean; user: string; ha: boolean; startMs: number; withLocalDisks?: boolean }): FakeTask {
@@ -418,6 +536,8 @@ export class FakeState {
       if (moves) g.node = target;
       if (o.ha) g.hastate = 'started';
       this.recompute();
+      // The next CRM round: HA moves the guest back where its rules want it.
+      if (o.ha) this.at(this.now() + this.msPerSecond, () => this.crmRound(g));
     };
     return t;
   }
@@ -429,6 +549,10 @@ export class FakeState {
     n.status = offline ? 'offline' : 'online';
     this.recompute();
   }
+}
+
+export function sidOf(g: { type: string; vmid: number }): string {
+  return `${g.type === 'qemu' ? 'vm' : 'ct'}:${g.vmid}`;
 }
 
 export function isTrue(v: string | undefined): boolean {

@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { plan, REASON } from '../src/engine/index.js';
+import { activeMigrationVmids, indexHistory } from '../src/engine/rules.js';
+import type { HistoryMigration } from '../src/engine/types.js';
+import type { SnapshotTask } from '../src/generated/snapshot.js';
+import { config, history, hotCluster, migrated, NO_HISTORY, NOW, skipOf } from './helpers/engine.js';
+
+// Tests written to kill the mutants StrykerJS found surviving in src/engine (npm run mutate; see
+// docs/testing.md). Each names the rule it pins down.
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const iso = (ms: number) => new Date(ms).toISOString();
+/** A live migration of vm100 that started and ended at the given instants (ms before NOW). */
+const mig = (source: string, target: string, startedAgo: number, endedAgo: number | null, status: HistoryMigration['status'] = 'completed'): HistoryMigration => ({
+  vmid: 100,
+  source,
+  target,
+  status,
+  started_at: iso(NOW - startedAgo),
+  ...(endedAgo === null ? {} : { finished_at: iso(NOW - endedAgo) }),
+});
+const reasonFor = (migs: HistoryMigration[], cfg = config()) => skipOf(plan(hotCluster(), cfg, history(migs), NOW), 100);
+const movesVm100 = (migs: HistoryMigration[]) => plan(hotCluster(), config(), history(migs), NOW).moves.some((m) => m.vmid === 100);
+const task = (id: string, type: string, endtime: number | null): SnapshotTask => ({
+  upid: `UPID:pve1:0001:0001:0001:${type}:${id}:root@pam:`,
+  node: 'pve1',
+  type,
+  id,
+  user: 'root@pam',
+  starttime: NOW / 1000 - 60,
+  status: endtime === null ? null : 'OK',
+  endtime,
+});
+
+// ---- cooldown escalation window (7 days) ---------------------------------------------------
+
+test('cooldown: a move that ended more than 7 days ago does not escalate the multiplier; one that ended exactly 7 days ago does', () => {
+  const recent = migrated(100, 'pve3', 'pve1', 40); // 40 min ago: free under ×1 (30 min), cooling under ×2
+  assert.ok(movesVm100([mig('pve1', 'pve3', 7 * DAY + 2 * 60_000, 7 * DAY + 60_000), recent]));
+  assert.equal(reasonFor([mig('pve1', 'pve3', 7 * DAY + 60_000, 7 * DAY), recent])?.reason, REASON.cooldown);
+  // A long move that started more than 7 days ago but ended within them still counts.
+  assert.equal(reasonFor([mig('pve1', 'pve3', 7 * DAY + 2 * HOUR, 7 * DAY - 60_000), recent])?.reason, REASON.cooldown);
+});
+
+test('cooldown: a history record with an unreadable start is ignored, not counted as a move', () => {
+  const bad: HistoryMigration = { ...migrated(100, 'pve2', 'pve3', 3 * DAY / 60_000), started_at: 'garbage' };
+  assert.ok(movesVm100([migrated(100, 'pve3', 'pve1', 40), bad]));
+});
+
+test('cooldown: counted from the last move by start, whatever the order of the history', () => {
+  // Newest first in the view: the cooldown still runs from the newest (×2: 60 min).
+  assert.equal(reasonFor([migrated(100, 'pve3', 'pve1', 10), migrated(100, 'pve2', 'pve3', 2 * 24 * 60)])?.reason, REASON.cooldown);
+  // Two moves started at the same instant: the one that ended later is the last.
+  const a = mig('pve2', 'pve3', 100 * 60_000, 90 * 60_000, 'failed');
+  const b = mig('pve2', 'pve1', 100 * 60_000, 20 * 60_000);
+  const h = indexHistory(history([b, a]), NOW, 30).get(100)!;
+  assert.equal(h.cooldownUntil, NOW - 20 * 60_000 + 60 * 60_000);
+  assert.equal(indexHistory(history([a, b]), NOW, 30).get(100)!.cooldownUntil, NOW + 40 * 60_000);
+});
+
+test('cooldown: the detail says when it ends, and the multiplier only when there is one', () => {
+  const one = reasonFor([migrated(100, 'pve3', 'pve1', 10)])!;
+  assert.equal(one.detail, `until ${iso(NOW + 20 * 60_000).slice(0, 19)}Z`);
+  const two = reasonFor([migrated(100, 'pve3', 'pve1', 10), migrated(100, 'pve2', 'pve3', 2000)])!;
+  assert.equal(two.detail, `until ${iso(NOW + 50 * 60_000).slice(0, 19)}Z (×2: 2 moves within 7 days)`);
+});
+
+// ---- rollback boundaries ------------------------------------------------------------------------
+
+test('rollback: a node left exactly 24 h ago (end of the move) is still a rollback target', () => {
+  const p = plan(hotCluster(), config(), history([mig('pve2', 'pve1', DAY + 60_000, DAY)]), NOW);
+  assert.equal(p.moves.find((m) => m.vmid === 100 && m.target === 'pve2'), undefined);
+  assert.equal(skipOf(p, 100)?.reason, REASON.rollback);
+});
+
+test('rollback: a return exactly 24 h after leaving is still a rollback; moving on to a third node is not', () => {
+  // Left pve1 (ended 30 h ago), returned (started 6 h ago): 24 h apart.
+  assert.equal(reasonFor([mig('pve1', 'pve3', 30 * HOUR + 60_000, 30 * HOUR), mig('pve3', 'pve1', 6 * HOUR, 6 * HOUR - 60_000)])?.reason, REASON.rollback);
+  // pve2 → pve3 (30 h ago), pve3 → pve1 (10 h ago): pve1 was never left, so no rollback cooldown;
+  // vm100 may go to pve2 (left 30 h ago) but not back to pve3 (left 10 h ago).
+  const p = plan(hotCluster(), config(), history([mig('pve2', 'pve3', 30 * HOUR + 60_000, 30 * HOUR), mig('pve3', 'pve1', 10 * HOUR, 10 * HOUR - 60_000)]), NOW);
+  const m = p.moves.find((x) => x.vmid === 100);
+  assert.equal(m?.target, 'pve2', JSON.stringify(skipOf(p, 100)));
+});
+
+test('rollback: the detail names the node it returned to and when it may move again', () => {
+  const s = reasonFor([mig('pve1', 'pve3', 10 * HOUR, 10 * HOUR - 60_000), mig('pve3', 'pve1', 3 * HOUR, 2 * HOUR)])!;
+  assert.equal(s.detail, `moved back to pve1, a node it had left within 24 h; stays put until ${iso(NOW + 22 * HOUR).slice(0, 19)}Z`);
+});
+
+// ---- active migrations ----------------------------------------------------------------------------
+
+test('active migrations: running qmigrate, vzmigrate and hamigrate tasks count; ended or other tasks do not', () => {
+  const snap = (tasks: SnapshotTask[]) => ({ ...hotCluster(), tasks });
+  const cfg = config({ automated_migrations: { rules: { max_concurrent_migrations: 5 } } });
+  for (const type of ['qmigrate', 'vzmigrate', 'hamigrate']) {
+    assert.equal(skipOf(plan(snap([task('100', type, null)]), cfg, NO_HISTORY, NOW), 100)?.reason, REASON.active, type);
+  }
+  assert.notEqual(skipOf(plan(snap([task('100', 'qmigrate', NOW / 1000 - 10)]), cfg, NO_HISTORY, NOW), 100)?.reason, REASON.active, 'ended');
+  assert.notEqual(skipOf(plan(snap([task('100', 'vzdump', null)]), cfg, NO_HISTORY, NOW), 100)?.reason, REASON.active, 'backup task');
+  assert.deepEqual([...activeMigrationVmids(snap([task('101', 'vzmigrate', null), task('102', 'qmigrate', 5)]))], [101]);
+});
+
+// ---- guest rules: order and details -----------------------------------------------------------------
+
+test('rules: a template is reported as a template before any tag rule, with its detail', () => {
+  const s = hotCluster();
+  Object.assign(s.guests.find((g) => g.vmid === 100)!, { template: true, tags: ['ignore'] });
+  const k = skipOf(plan(s, config(), NO_HISTORY, NOW), 100);
+  assert.deepEqual([k?.reason, k?.detail], [REASON.template, 'templates are never migrated automatically']);
+  const e = skipOf(plan(s, config({ automated_migrations: { maintenance_nodes: ['pve1'] } }), NO_HISTORY, NOW), 100);
+  assert.deepEqual([e?.reason, e?.detail], [REASON.template, 'templates are never migrated automatically'], 'evacuation too');
+});
+
+test('rules: local resources are listed, comma-separated', () => {
+  const s = hotCluster();
+  s.guests.find((g) => g.vmid === 100)!.local = { disks_bytes: 0, resources: ['hostpci0', 'usb0'], not_allowed: {} };
+  assert.equal(skipOf(plan(s, config(), NO_HISTORY, NOW), 100)?.reason, 'Local resource prevents live migration: hostpci0, usb0');
+});
+
+test('rules: HA auto-rebalance skips only HA-managed guests, and only while CRS rebalances', () => {
+  const on = { ...hotCluster(), crs: { ha_auto_rebalance: true } };
+  on.guests.find((g) => g.vmid === 100)!.hastate = 'started';
+  const k = skipOf(plan(on, config(), NO_HISTORY, NOW), 100);
+  assert.deepEqual([k?.reason, k?.detail], [REASON.haRebalance, 'Proxmox CRS ha-auto-rebalance is on']);
+  assert.notEqual(skipOf(plan(on, config(), NO_HISTORY, NOW), 101)?.reason, REASON.haRebalance, 'not HA-managed');
+  const off = hotCluster();
+  off.guests.find((g) => g.vmid === 100)!.hastate = 'started';
+  assert.notEqual(skipOf(plan(off, config(), NO_HISTORY, NOW), 100)?.reason, REASON.haRebalance, 'CRS off');
+});
+
+test('rules: a node Proxmox disallows without saying why is "not allowed"', () => {
+  const s = hotCluster();
+  s.guests.find((g) => g.vmid === 100)!.local = { disks_bytes: 0, resources: [], not_allowed: { pve2: '', pve3: '' } };
+  assert.equal(skipOf(plan(s, config(), NO_HISTORY, NOW), 100)?.reason, 'No allowed target: pve2: not allowed; pve3: not allowed');
+});
