@@ -75,7 +75,8 @@ function schedulerCheck(): Check {
 }
 
 /** Every check `proxbalance doctor` makes, in order. A failed prerequisite skips what depends on it. */
-export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
+/** The checks that need no cluster: config, time zones, secret, history, service user, scheduler. */
+async function localChecks(loaded: LoadedConfig): Promise<{ checks: Check[]; secret: string | null }> {
   const cfg = loaded.config;
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
@@ -118,6 +119,13 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
   for (const c of serviceUserChecks(loaded)) add(c);
   add(schedulerCheck());
 
+  return { checks, secret };
+}
+
+export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
+  const cfg = loaded.config;
+  const { checks, secret } = await localChecks(loaded);
+  const add = (c: Check) => checks.push(c);
   if (!secret) return checks;
   const hosts = Array.isArray(cfg.proxmox_host) ? cfg.proxmox_host : [cfg.proxmox_host];
   let working: PveClient | null = null;
