@@ -4,7 +4,9 @@ import { plan, REASON } from '../src/engine/index.js';
 import { activeMigrationVmids, indexHistory } from '../src/engine/rules.js';
 import type { HistoryMigration } from '../src/engine/types.js';
 import type { SnapshotTask } from '../src/generated/snapshot.js';
-import { config, history, hotCluster, migrated, NO_HISTORY, NOW, skipOf } from './helpers/engine.js';
+import type { TimeWindow } from '../src/generated/config.js';
+import { nextOpening, windowOpen } from '../src/engine/windows.js';
+import { config, history, hotCluster, migrated, NO_HISTORY, node, NOW, skipOf } from './helpers/engine.js';
 
 // Tests written to kill the mutants StrykerJS found surviving in src/engine (npm run mutate; see
 // docs/testing.md). Each names the rule it pins down.
@@ -135,4 +137,98 @@ test('rules: a node Proxmox disallows without saying why is "not allowed"', () =
   const s = hotCluster();
   s.guests.find((g) => g.vmid === 100)!.local = { disks_bytes: 0, resources: [], not_allowed: { pve2: '', pve3: '' } };
   assert.equal(skipOf(plan(s, config(), NO_HISTORY, NOW), 100)?.reason, 'No allowed target: pve2: not allowed; pve3: not allowed');
+});
+
+// ---- windows ------------------------------------------------------------------------------------------
+
+test('windows: times are HH:MM or H:MM within a day; anything else is an error and the window never opens', () => {
+  const win = (start: string, end: string): TimeWindow => ({ name: 'w', enabled: true, days: ['wednesday'], start_time: start, end_time: end });
+  const wed = Date.parse('2026-11-25T12:00:00Z');
+  assert.deepEqual(windowOpen(win('7:05', '13:00'), wed, 'UTC'), { open: true, local: 'UTC Wed 12:00' });
+  for (const [s, e] of [['24:00', '13:00'], ['11:60', '13:00'], ['x11:00', '13:00'], ['11:00', '13:00x'], ['11:0', '13:00'], ['111:00', '13:00']] as const) {
+    const r = windowOpen(win(s, e), wed, 'UTC');
+    assert.deepEqual([r.open, r.error], [false, `invalid time ${s}–${e}`], `${s}–${e}`);
+    assert.equal(nextOpening(win(s, e), wed, 'UTC'), null);
+  }
+  assert.equal(windowOpen(win('23:59', '13:00'), Date.parse('2026-11-25T23:59:00Z'), 'UTC').open, true, '23:59 is a time');
+});
+
+test('windows: the zone is the window\'s, else the schedule\'s, else UTC; the local time is described', () => {
+  const win: TimeWindow = { name: 'w', enabled: true, days: ['wednesday'], start_time: '11:00', end_time: '13:00' };
+  const wed = Date.parse('2026-11-25T12:00:00Z');
+  assert.deepEqual(windowOpen(win, wed, ''), { open: true, local: 'UTC Wed 12:00' });
+  assert.deepEqual(windowOpen(win, wed, 'Europe/Berlin'), { open: false, local: 'Europe/Berlin Wed 13:00' });
+  assert.deepEqual(windowOpen({ ...win, timezone: 'Mars/Olympus' }, wed, 'UTC'), { open: false, local: '?', error: "invalid time zone 'Mars/Olympus'" });
+  assert.deepEqual(windowOpen({ ...win, start_time: '11:00', end_time: '11:00' }, wed, 'UTC'), { open: false, local: 'UTC Wed 12:00', error: 'start_time equals end_time (11:00)' });
+});
+
+// ---- gates: every message, exactly -----------------------------------------------------------------------
+
+const gateMessages = (snapOver: Partial<ReturnType<typeof hotCluster>>, cfgOver: Parameters<typeof config>[0] = {}, hist = NO_HISTORY) => {
+  const p = plan({ ...hotCluster(), ...snapOver }, config(cfgOver), hist, NOW);
+  return Object.fromEntries(p.gates.map((g) => [g.name, `${g.passed ? 'pass' : 'FAIL'}: ${g.message}`]));
+};
+const wed = (name: string, over: Partial<TimeWindow> = {}): TimeWindow => ({ name, enabled: true, days: ['wednesday'], start_time: '11:00', end_time: '13:00', ...over });
+
+test('gates: the messages when everything passes', () => {
+  assert.deepEqual(gateMessages({}), {
+    halted: 'pass: not halted',
+    blackout: 'pass: no blackout window active',
+    migration_window: 'pass: no migration window defined: migrations allowed at any time',
+    cluster_health: 'pass: healthy: quorate, 3 node(s) online',
+    concurrency: 'pass: 0 migration(s) running, limit 1: 1 slot(s) free',
+  });
+});
+
+test('gates: halted, with and without the guest', () => {
+  const at = '2026-11-25T11:00:00Z';
+  assert.equal(gateMessages({}, {}, history([], { vmid: 101, at, error: 'boom' })).halted, `FAIL: automation halted after a failed migration of 101 at ${at}: boom; run 'proxbalance resume'`);
+  assert.equal(gateMessages({}, {}, history([], { vmid: null, at, error: 'boom' })).halted, `FAIL: automation halted after a failed migration at ${at}: boom; run 'proxbalance resume'`);
+});
+
+test('gates: windows name the window, the local time, and what could not be evaluated', () => {
+  const sched = (s: object) => ({ automated_migrations: { schedule: s } }) as Parameters<typeof config>[0];
+  const g1 = gateMessages({}, sched({ blackout_windows: [wed('off', { enabled: false }), wed('lunch')], migration_windows: [wed('thu', { days: ['thursday'] }), wed('day')] }));
+  assert.equal(g1.blackout, "FAIL: blackout window 'lunch' is active (UTC Wed 12:00)");
+  assert.equal(g1.migration_window, "pass: migration window 'day' is open (UTC Wed 12:00)");
+  const g2 = gateMessages({}, sched({ blackout_windows: [wed('mars', { timezone: 'Mars/Olympus' }), wed('lunch')], migration_windows: [wed('thu', { days: ['thursday'] }), wed('bad', { start_time: '12:00', end_time: '12:00' })] }));
+  assert.equal(g2.blackout, "FAIL: blackout window 'mars' is active (?) (blackout window 'mars': invalid time zone 'Mars/Olympus')");
+  assert.equal(g2.migration_window, "FAIL: no migration window is open (UTC Wed 12:00) (migration window 'bad': start_time equals end_time (12:00))");
+  const g3 = gateMessages({}, sched({ blackout_windows: [wed('thu', { days: ['thursday'] })], migration_windows: [wed('thu', { days: ['thursday'] })] }));
+  assert.equal(g3.blackout, 'pass: no blackout window active');
+  assert.equal(g3.migration_window, 'FAIL: no migration window is open (UTC Wed 12:00)');
+  const g4 = gateMessages({}, sched({ migration_windows: [wed('berlin', { timezone: 'Europe/Berlin', start_time: '13:00', end_time: '14:00' }), wed('day')] }));
+  assert.equal(g4.migration_window, "pass: migration window 'berlin' is open (Europe/Berlin Wed 13:00)", 'the first open window is named');
+});
+
+test('gates: cluster health says what is wrong, and what it checked when nothing is', () => {
+  const unknown = node('pve4', { status: 'unknown', complete: false });
+  const offline = node('pve5', { status: 'offline', complete: false, avg: null });
+  const nodes = hotCluster().nodes;
+  assert.equal(gateMessages({ cluster: { name: 't', quorate: false, standalone: false }, nodes: [...nodes, unknown] }).cluster_health, 'FAIL: not quorate; state of pve4 unknown');
+  assert.equal(gateMessages({ cluster: { name: 't', quorate: null, standalone: false } }).cluster_health, 'FAIL: quorum unknown');
+  assert.equal(gateMessages({ nodes: [] }).cluster_health, 'FAIL: no nodes');
+  assert.equal(gateMessages({ nodes: [...nodes, offline] }).cluster_health, 'pass: healthy: quorate, 3 node(s) online, 1 offline');
+  const noQuorum = { automated_migrations: { safety_checks: { require_quorum: false } } } as Parameters<typeof config>[0];
+  assert.equal(gateMessages({ cluster: { name: 't', quorate: false, standalone: false } }, noQuorum).cluster_health, 'pass: healthy: 3 node(s) online');
+  const noHealth = { automated_migrations: { safety_checks: { check_cluster_health: false } } } as Parameters<typeof config>[0];
+  assert.equal(gateMessages({ nodes: [...nodes, unknown] }, noHealth).cluster_health, 'pass: healthy: quorate, 3 node(s) online, 1 offline');
+  const neither = { automated_migrations: { safety_checks: { check_cluster_health: false, require_quorum: false } } } as Parameters<typeof config>[0];
+  assert.equal(gateMessages({ nodes: [] }, neither).cluster_health, 'pass: check disabled');
+});
+
+test('gates: concurrency counts each running migration once, anonymous ones each', () => {
+  const t = (id: string, type: string, endtime: number | null = null) => task(id, type, endtime);
+  const cfg = { automated_migrations: { rules: { max_concurrent_migrations: 3 } } } as Parameters<typeof config>[0];
+  assert.equal(gateMessages({ tasks: [t('101', 'hamigrate'), t('101', 'qmigrate'), t('', 'vzmigrate'), t('', 'qmigrate')] }, cfg).concurrency, 'FAIL: 3 migration(s) running, limit 3: no slot free');
+  assert.equal(gateMessages({ tasks: [t('101', 'qmigrate', 5), t('102', 'vzdump'), t('103', 'vzmigrate')] }, cfg).concurrency, 'pass: 1 migration(s) running, limit 3: 2 slot(s) free');
+  const p = plan({ ...hotCluster(), tasks: [t('', 'qmigrate'), t('', 'qmigrate')] }, config(cfg), NO_HISTORY, NOW);
+  assert.deepEqual([p.summary.running_migrations, p.summary.free_migration_slots], [2, 1]);
+});
+
+test('gates: the first failed gate names the reason and detail every would-be move is skipped with', () => {
+  const p = plan({ ...hotCluster(), cluster: { name: 't', quorate: false, standalone: false } }, config(), history([], { vmid: 1, at: 'x', error: 'e' }), NOW);
+  const blocked = p.skipped.filter((s) => s.reason === REASON.halted || s.reason === REASON.health);
+  assert.equal(blocked.length, 3);
+  for (const s of blocked) assert.deepEqual([s.reason, s.detail], [REASON.halted, "automation halted after a failed migration of 1 at x: e; run 'proxbalance resume'"]);
 });

@@ -66,24 +66,26 @@ export function balanceLoad(p: Planner): void {
 }
 
 function balanceSteps(p: Planner, sim: Planner['sim'], rejected: Set<number>, balanced: SimNode[]): void {
-  outer: for (;;) {
-    if (done(p)) return;
-    const hot = balanced.filter((n) => sim.hotCpuMem(n));
-    const mean = sim.meanLoad();
-    const sources = (hot.length ? hot : balanced.filter((n) => sim.load(n) > mean))
-      .map((n) => ({ n, over: overload(sim.cpuPct(n), sim.memPct(n), p.th), load: sim.load(n) }))
-      .sort((a, b) => b.over - a.over || b.load - a.load || (a.n.name < b.n.name ? -1 : 1))
-      .map((x) => x.n);
-    // The most overloaded sources first, MAX_SOURCES at a time; a batch where nothing can move
-    // (every candidate capped, rejected or under the margin) hands over to the next one.
-    for (let i = 0; i < sources.length; i += MAX_SOURCES) {
-      const cands = scan(p, sources.slice(i, i + MAX_SOURCES), balanced, rejected);
-      const outcome = walk(p, cands, rejected);
-      if (outcome === 'accepted') continue outer;
-      if (outcome === 'stop') return;
-    }
-    return;
+  while (!done(p) && step(p, sim, rejected, balanced)) {
+    // one move committed: judge the cluster afresh
   }
+}
+
+/** One greedy step: commits the best acceptable move and returns true, or returns false when none is left. */
+function step(p: Planner, sim: Planner['sim'], rejected: Set<number>, balanced: SimNode[]): boolean {
+  const hot = balanced.filter((n) => sim.hotCpuMem(n));
+  const mean = sim.meanLoad();
+  const sources = (hot.length ? hot : balanced.filter((n) => sim.load(n) > mean))
+    .map((n) => ({ n, over: overload(sim.cpuPct(n), sim.memPct(n), p.th), load: sim.load(n) }))
+    .sort((a, b) => b.over - a.over || b.load - a.load || (a.n.name < b.n.name ? -1 : 1))
+    .map((x) => x.n);
+  // The most overloaded sources first, MAX_SOURCES at a time; a batch where nothing can move
+  // (every candidate capped, rejected or under the margin) hands over to the next one.
+  for (let i = 0; i < sources.length; i += MAX_SOURCES) {
+    const outcome = walk(p, scan(p, sources.slice(i, i + MAX_SOURCES), balanced, rejected), rejected);
+    if (outcome !== 'none') return outcome === 'accepted';
+  }
+  return false;
 }
 
 /** Each movable guest on `sources` with its best target (ranked by improvement per GiB). */

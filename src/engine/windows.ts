@@ -71,7 +71,7 @@ export function windowClock(window: TimeWindow, defaultZone: string): WindowCloc
   const end = minutes(window.end_time);
   if (start === null || end === null) return { error: `invalid time ${window.start_time}–${window.end_time}`, zoneName, zone };
   if (start === end) return { error: `start_time equals end_time (${window.start_time})`, zoneName, zone };
-  return { zoneName, zone, start, end, days: new Set(window.days.map((d) => d.toLowerCase())) };
+  return { zoneName, zone, start, end, days: new Set(window.days) };
 }
 
 /** The wall clock at `ms` as if it were UTC (epoch ms of the local date and time). */
@@ -84,9 +84,9 @@ export function openAt(c: WindowClock, ms: number): boolean {
   const w = wall(c.zone, ms);
   const day = Math.floor(w / DAY);
   const t = Math.floor((w - day * DAY) / MINUTE);
-  // 1970-01-01 was a Thursday (getUTCDay 4).
-  const today = DAY_NAMES[(((day + 4) % 7) + 7) % 7]!;
-  const yesterday = DAY_NAMES[(((day + 3) % 7) + 7) % 7]!;
+  // 1970-01-01 was a Thursday (getUTCDay 4); windows are judged after 1970 only.
+  const today = DAY_NAMES[(day + 4) % 7]!;
+  const yesterday = DAY_NAMES[(day + 3) % 7]!;
   if (c.start < c.end) return c.days.has(today) && t >= c.start && t < c.end;
   return (c.days.has(today) && t >= c.start) || (c.days.has(yesterday) && t < c.end);
 }
@@ -130,8 +130,9 @@ function offsetChanges(zone: Zone, fromMs: number, toMs: number): number[] {
  */
 export function candidateInstants(c: WindowClock, fromMs: number): number[] {
   const toMs = fromMs + LOOKAHEAD_DAYS * DAY;
-  const jumps = offsetChanges(c.zone, fromMs - DAY, toMs + DAY);
-  const offsets = new Set<number>([c.zone.offset(fromMs), ...jumps.map((j) => c.zone.offset(j)), ...jumps.map((j) => c.zone.offset(j - 1))]);
+  const jumps = offsetChanges(c.zone, fromMs, toMs);
+  // Every instant in the range has the offset at its start or the one after a jump.
+  const offsets = new Set<number>([c.zone.offset(fromMs), ...jumps.map((j) => c.zone.offset(j))]);
   const firstDay = Math.floor(wall(c.zone, fromMs) / DAY) - 1;
   const found = new Set<number>(jumps);
   for (let d = firstDay; d <= firstDay + LOOKAHEAD_DAYS + 2; d++) {

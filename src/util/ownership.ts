@@ -14,10 +14,10 @@ function isRoot(): boolean {
 }
 
 /** Creates `dir` and its missing ancestors, each owned like the folder it is created in. */
-export function mkdirAdopting(dir: string): void {
+export function mkdirAdopting(dir: string, mode = 0o777): void {
   const missing: string[] = [];
   for (let d = resolve(dir); !existsSync(d); d = dirname(d)) missing.unshift(d);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode });
   if (!isRoot()) return;
   for (const d of missing) {
     const parent = statSync(dirname(d));
