@@ -14,7 +14,8 @@
 #   /usr/share/proxbalance/config.example.json   copied by postinst to
 #                                                /opt/proxmox-balance-manager/config.json if absent
 #                                                (not under /usr/share/doc: minimal images drop that)
-#   /usr/share/doc/proxbalance/{README.md,docs/*.md,copyright}
+#   /usr/share/doc/proxbalance/{README.md,docs/*.md,copyright,changelog.gz}
+#   /usr/share/man/man1/proxbalance.1.gz         made from the CLI's help (scripts/gen-man.mjs)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -65,8 +66,12 @@ cp "$ROOT/package.json" "$ROOT/package-lock.json" "$LIB/"
 }
 rm -f "$LIB/package-lock.json" "$LIB/node_modules/.package-lock.json"
 rm -rf "$LIB/node_modules/.bin"
-# Type declarations and source maps are for developers; licences and code stay.
-find "$LIB/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
+# Type declarations, source maps, tests and the dependencies' own development files (linters,
+# VCS and npm metadata, CI) are for developers: licences and code stay. lintian checks the rest.
+find "$LIB/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
+  -o -name '.eslintrc*' -o -name '.npmignore' -o -name '.gitattributes' -o -name '.gitignore' -o -name '.travis.yml' \
+  -o -name '.editorconfig' -o -name '.prettierrc*' -o -name '.jshintrc' -o -name '.nycrc*' -o -name '.airtap.yml' \) -delete
+find "$LIB/node_modules" -depth -type d \( -name test -o -name tests -o -name spec -o -name __tests__ -o -name .github \) -exec rm -rf {} +
 ln -s "../lib/$PKG/bin/$PKG" "$STAGE/usr/bin/$PKG"
 
 # The staged CLI must run by itself: this also writes the example config.
@@ -76,6 +81,18 @@ node "$LIB/bin/$PKG" config init --config "$STAGE/usr/share/$PKG/config.example.
 # --- units and docs --------------------------------------------------------------------------------
 cp "$ROOT/deploy/proxmox-balance-automigrate.service" "$ROOT/deploy/proxmox-balance-automigrate.timer" "$STAGE/lib/systemd/system/"
 cp "$ROOT/README.md" "$DOC/"
+# The Debian changelog (a native package: changelog.gz) must name the version being built.
+top="$(sed -n '1s/^proxbalance (\([^)]*\)).*/\1/p' "$ROOT/deploy/debian/changelog")"
+if [ "$top" != "$VERSION" ]; then
+  echo "build-deb: deploy/debian/changelog starts with $top, package.json says $VERSION: add an entry" >&2
+  exit 1
+fi
+gzip -9n <"$ROOT/deploy/debian/changelog" >"$DOC/changelog.gz"
+# proxbalance(1), made from the staged CLI's own help.
+mkdir -p "$STAGE/usr/share/man/man1" "$STAGE/usr/share/lintian/overrides"
+SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || date +%s)}" \
+  node "$ROOT/scripts/gen-man.mjs" "$LIB/dist/src/cli/main.js" | gzip -9n >"$STAGE/usr/share/man/man1/$PKG.1.gz"
+cp "$ROOT/deploy/debian/lintian-overrides" "$STAGE/usr/share/lintian/overrides/$PKG"
 cp "$ROOT"/docs/*.md "$DOC/docs/"
 cat >"$DOC/copyright" <<EOF
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
@@ -84,7 +101,7 @@ Comment: The Node.js modules bundled under /usr/lib/$PKG/node_modules are each u
  license in their own folder (LICENSE and package.json "license").
 
 Files: *
-Copyright: proxbalance contributors
+Copyright: 2026 proxbalance contributors
 License: MIT
  Permission is hereby granted, free of charge, to any person obtaining a copy of this software
  and associated documentation files (the "Software"), to deal in the Software without
@@ -117,15 +134,11 @@ Version: $VERSION
 Architecture: all
 Maintainer: $MAINTAINER
 Installed-Size: $INSTALLED_SIZE
-Depends: nodejs (>= 20.19), adduser | passwd
+Depends: nodejs (>= 20.19), adduser
 Section: admin
 Priority: optional
 Description: balance a Proxmox VE cluster by live-migrating guests
- $DESCRIPTION.
- A one-shot CLI started every minute by a systemd timer (proxmox-balance-automigrate.timer,
- not enabled on install): each tick reads /opt/proxmox-balance-manager/config.json, reads the
- cluster through the Proxmox REST API, decides, migrates or only simulates, and appends what
- happened to /var/lib/proxbalance/history.jsonl.
+$(printf '%s\n' "$DESCRIPTION. A one-shot CLI started every minute by a systemd timer (proxmox-balance-automigrate.timer, not enabled on install): each tick reads /opt/proxmox-balance-manager/config.json, reads the cluster through the Proxmox REST API, decides, migrates or only simulates, and appends what happened to /var/lib/proxbalance/history.jsonl." | fold -s -w 78 | sed 's/ *$//; s/^/ /')
 EOF
 
 # Same input, same package: file times from the last commit when there is one.

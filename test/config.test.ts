@@ -8,7 +8,7 @@ import { checkConfig, resolveTokenSecret } from '../src/config/load.js';
 import { allKeyPaths, configSchema } from '../src/config/validate.js';
 
 const SECRET = '0b9c4c4e-5d43-4e8e-9d53-6f1a1c2b3d4e';
-const minimal = { proxmox_host: 'pve1', proxmox_api_token_id: 'root@pam!bal' };
+const minimal = { proxmox_host: 'pve1', proxmox_api_token_id: 'root@pam!bal', proxmox_api_token_secret: 'test-secret-0000' };
 
 function writeJson(dir: string, name: string, value: unknown, mode = 0o600): string {
   const p = join(dir, name);
@@ -67,12 +67,18 @@ test('a ProxBalance config.json with its extra sections loads unchanged', async 
   try {
     const p = join(dir, 'config.json');
     copyFileSync(join(ROOT, 'test/fixtures/proxbalance-config.json'), p);
-    const r = await runCli(['config', 'validate', '--config', p]);
+    // Its secret is empty: config validate says so (exit 2); with the secret from the environment it is ready.
+    const bare = await runCli(['config', 'validate', '--config', p]);
+    assert.equal(bare.code, 2, bare.stderr);
+    assert.match(bare.stderr, /config\.json: proxmox_api_token_secret is not set/);
+    const r = await runCli(['config', 'validate', '--config', p], { env: { PROXBALANCE_TOKEN_SECRET: 'from-env-0000' } });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /valid/);
     assert.doesNotMatch(r.stderr, /did you mean/, 'ProxBalance keys are not taken for typos');
-    const v = await runCli(['config', 'validate', '--config', p, '--verbose']);
-    assert.match(v.stderr, /ignored: .*ai_config/, 'ignored keys are named at debug level');
+    // ProxBalance's keys that proxbalance does not implement: one warning naming them all.
+    const warned = r.stderr.split('\n').filter((l) => /does not implement/.test(l));
+    assert.equal(warned.length, 1, r.stderr);
+    assert.match(warned[0]!, /warn .*\d+ key\(s\) proxbalance does not implement, accepted and ignored .*: collection_interval_minutes.*ai_config/);
   } finally {
     cleanup();
   }
@@ -164,6 +170,9 @@ test('a secret in a file readable by others is warned about; show masks it every
     assert.match(text.stdout, /automated_migrations\.rules\.cooldown_minutes = 30 {2}\(default\)/);
     assert.match(text.stdout, /proxmox_host = "pve1"\n/);
     assert.match(text.stderr, /readable by everyone \(mode 0644\)/);
+    // The advice keeps the service (group proxbalance, see deploy/debian/postinst) able to read it.
+    assert.ok(text.stderr.includes(`chown root:proxbalance ${p} && chmod 0640 ${p}`), text.stderr);
+    assert.doesNotMatch(text.stderr, /chmod 600/);
     chmodSync(p, 0o600);
     const quiet = await runCli(['config', 'validate', '--config', p]);
     assert.doesNotMatch(quiet.stderr, /readable/);
@@ -236,7 +245,12 @@ test('config init writes a valid, described example and never overwrites', async
     assert.equal(cfg.automated_migrations.rules.min_confidence_score, 75);
     assert.match(cfg.automated_migrations.rules._comment_min_confidence_score, /confidence/);
     assert.equal(statSync(p).mode & 0o777, 0o600);
-    assert.equal((await runCli(['config', 'validate', '--config', p])).code, 0);
+    // The example is valid but not ready: a placeholder host and no secret, each named by key.
+    const v = await runCli(['config', 'validate', '--config', p]);
+    assert.equal(v.code, 2, v.stderr);
+    assert.match(v.stderr, /proxmox_host is "pve1\.example\.com", a placeholder/);
+    assert.match(v.stderr, /proxmox_api_token_secret is not set/);
+    assert.doesNotMatch(v.stdout, /valid/);
     const again = await runCli(['config', 'init', '--config', p]);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /exists already/);
@@ -260,7 +274,7 @@ test('PROXBALANCE_CONFIG names the file when --config is absent', async () => {
 test('token secret: environment beats config beats file; a missing one is a config error', () => {
   const { dir, cleanup } = tempDir();
   try {
-    const base = checkConfig({ ...minimal }, 'c.json').config;
+    const base = checkConfig({ ...minimal, proxmox_api_token_secret: undefined }, 'c.json').config;
     writeFileSync(join(dir, 'token'), `${SECRET}\n`);
     assert.equal(resolveTokenSecret({ ...base, proxmox_api_token_secret_file: 'token' }, 'c.json', { CREDENTIALS_DIRECTORY: dir }), SECRET);
     assert.equal(resolveTokenSecret({ ...base, proxmox_api_token_secret: 'abc' }, 'c.json', { PROXBALANCE_TOKEN_SECRET: 'env' }), 'env');
@@ -280,4 +294,36 @@ test('usage errors exit 2, help and version exit 0', async () => {
   assert.equal((await runCli(['no-such-command'])).code, 2);
   assert.equal((await runCli(['config', 'validate', '--no-such-flag'])).code, 2);
   assert.equal((await runCli(['config', 'set', 'onlykey'])).code, 2);
+});
+
+test('config validate: ready to run means a readable secret and no placeholder host (exit 2, key path)', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const secretFile = join(dir, 'token');
+    writeFileSync(secretFile, 'file-secret-0000\n', { mode: 0o600 });
+    const base = { proxmox_host: 'pve1', proxmox_api_token_id: 'root@pam!bal' };
+    const cases: Array<[unknown, RegExp | null]> = [
+      [base, /c\.json: proxmox_api_token_secret is not set: set proxmox_api_token_secret, proxmox_api_token_secret_file, or the PROXBALANCE_TOKEN_SECRET/],
+      [{ ...base, proxmox_api_token_secret_file: join(dir, 'missing') }, new RegExp(`c\\.json: proxmox_api_token_secret_file: cannot read ${join(dir, 'missing')} \\(ENOENT\\)`)],
+      [{ ...base, proxmox_api_token_secret_file: dir }, /c\.json: proxmox_api_token_secret_file: cannot read .* \(EISDIR\)/],
+      [{ ...base, proxmox_host: 'pve.example.com', proxmox_api_token_secret: 'x-0000' }, /c\.json: proxmox_host is "pve\.example\.com", a placeholder/],
+      [{ ...base, proxmox_host: ['10.0.0.1', 'node2.example'], proxmox_api_token_secret: 'x-0000' }, /c\.json: proxmox_host\[1\] is "node2\.example", a placeholder/],
+      [{ ...base, proxmox_api_token_secret_file: secretFile }, null],
+      // A relative name is a systemd credential, only there inside the service: not judged here.
+      [{ ...base, proxmox_api_token_secret_file: 'token' }, null],
+    ];
+    for (const [cfg, re] of cases) {
+      const p = writeJson(dir, 'c.json', cfg);
+      const r = await runCli(['config', 'validate', '--config', p]);
+      if (re === null) {
+        assert.equal(r.code, 0, `${JSON.stringify(cfg)}: ${r.stderr}`);
+        continue;
+      }
+      assert.equal(r.code, 2, `${JSON.stringify(cfg)} should not be ready: ${r.stdout}`);
+      assert.match(r.stderr, re);
+      assert.doesNotMatch(r.stderr, /file-secret-0000/);
+    }
+  } finally {
+    cleanup();
+  }
 });

@@ -61,7 +61,9 @@ getent group proxbalance >/dev/null || fail "no proxbalance group"
 cmp -s "$CONFIG" /usr/share/proxbalance/config.example.json || fail "config is not the example"
 [ -x /usr/bin/proxbalance ] || fail "no /usr/bin/proxbalance"
 [ "$(runuser -u proxbalance -- proxbalance --version)" = "$VERSION" ] || fail "proxbalance --version as the service user"
-runuser -u proxbalance -- proxbalance config validate || fail "the service user cannot read and validate the config"
+# The service user reads the example config: valid, but not ready until host and secret are set (exit 2).
+rc=0; out="$(runuser -u proxbalance -- proxbalance config validate 2>&1)" || rc=$?
+[ "$rc" = 2 ] && grep -q 'proxmox_host is ".*", a placeholder' <<<"$out" || { echo "$out"; fail "config validate as the service user (exit $rc)"; }
 [ -f /lib/systemd/system/proxmox-balance-automigrate.service ] || fail "no service unit"
 [ -f /lib/systemd/system/proxmox-balance-automigrate.timer ] || fail "no timer unit"
 
@@ -97,7 +99,22 @@ out="$(dpkg "${DPKG_OPTS[@]}" -i "$DEB" 2>&1)" || { echo "$out"; fail "dpkg -i o
 grep -q '"old.example"' "$CONFIG" || fail "existing config overwritten"
 [ "$(stat -c '%U:%G %a' "$CONFIG")" = "root:root 600" ] || fail "existing config's owner or mode changed"
 grep -q 'chgrp proxbalance' <<<"$out" || fail "no hint for a config the service cannot read"
-dpkg --purge proxbalance >/dev/null 2>&1 || fail "second purge"
+! grep -qx config "$STATE/.package-created" || fail "a config that was there before is recorded as the package's"
+out="$(dpkg --purge proxbalance 2>&1)" || { echo "$out"; fail "second purge"; }
 [ -d /opt/proxmox-balance-manager/other ] || fail "purge removed someone else's files"
+# apt purge removes only what the package created: this config.json was there before it.
+grep -q '"old.example"' "$CONFIG" || fail "purge deleted a config.json that existed before the package"
+[ "$(stat -c '%U:%G %a' "$CONFIG")" = "root:root 600" ] || fail "purge changed the pre-existing config's owner or mode"
+grep -q 'was there before the package: left in place' <<<"$out" || fail "purge did not say it left the config"
+! getent passwd proxbalance >/dev/null || fail "the user the package created is left after purge"
+
+step "a user that existed before the package survives purge"
+rm -rf /opt/proxmox-balance-manager
+adduser --system --group --no-create-home --quiet proxbalance
+dpkg "${DPKG_OPTS[@]}" -i "$DEB" >/dev/null 2>&1 || fail "dpkg -i with an existing user"
+dpkg --purge proxbalance >/dev/null 2>&1 || fail "third purge"
+getent passwd proxbalance >/dev/null || fail "purge deleted a user that existed before the package"
+[ ! -e "$CONFIG" ] || fail "the config the package wrote is left after purge"
+deluser --system --quiet proxbalance; delgroup --system --quiet proxbalance 2>/dev/null || true
 
 echo "lifecycle: all checks passed"

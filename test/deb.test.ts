@@ -81,7 +81,7 @@ test('contents: the CLI with production dependencies only, the units, the exampl
   assert.equal(contents.find((p) => p.endsWith('.ts') && !p.includes('/node_modules/')), undefined, 'our TypeScript sources in the package');
 });
 
-test('the extracted package runs: --version, and the example config validates', () => {
+test('the extracted package runs: --version, and the example config is valid but names what to fill in', () => {
   const x = join(work.dir, 'x');
   ok('dpkg-deb', ['-x', deb, x]);
   assert.equal(readlinkSync(join(x, 'usr/bin/proxbalance')), '../lib/proxbalance/bin/proxbalance');
@@ -91,12 +91,36 @@ test('the extracted package runs: --version, and the example config validates', 
   assert.equal(version.status, 0, version.stderr);
   assert.equal(version.stdout.trim(), pkg.version);
   const example = join(x, 'usr/share/proxbalance/config.example.json');
+  // Valid, but not ready until the admin fills in the host and the secret: validate says which keys.
   const validate = spawnSync(process.execPath, [bin, 'config', 'validate', '--config', example], { encoding: 'utf8', cwd: work.dir });
-  assert.equal(validate.status, 0, validate.stderr);
+  assert.equal(validate.status, 2, validate.stderr);
+  assert.match(validate.stderr, /proxmox_host is "[^"]+", a placeholder/);
+  assert.match(validate.stderr, /proxmox_api_token_secret is not set/);
+  const ready = spawnSync(process.execPath, [bin, 'config', 'validate', '--config', example], { encoding: 'utf8', cwd: work.dir, env: { ...process.env, PROXBALANCE_TOKEN_SECRET: 'x-0000' } });
+  assert.match(ready.stderr, /a placeholder/);
+  assert.doesNotMatch(ready.stderr, /not valid|must be|is required/, 'the example is valid apart from what the admin must fill in');
   // The packaged units are the ones test/deploy.test.ts checks with systemd-analyze.
   for (const u of UNITS) {
     assert.equal(readFileSync(join(x, 'lib/systemd/system', u), 'utf8'), readFileSync(join(ROOT, 'deploy', u), 'utf8'), `${u} differs from deploy/${u}`);
   }
+});
+
+test('lintian: no error and no warning at the default level; changelog, copyright and man page present', () => {
+  for (const p of ['usr/share/doc/proxbalance/changelog.gz', 'usr/share/doc/proxbalance/copyright', 'usr/share/man/man1/proxbalance.1.gz']) {
+    assert.ok(contents.includes(p), `${p} missing from the package`);
+  }
+  // No development files of the dependencies (linters, VCS and npm metadata, their tests).
+  const dev = contents.filter((p) => p.includes('/node_modules/') && /(\/\.eslintrc[^/]*|\/\.npmignore|\/\.gitattributes|\/(test|tests|spec|__tests__)\/.+)$/.test(p));
+  assert.deepEqual(dev, []);
+  const r = run('lintian', ['--no-tag-display-limit', deb]);
+  const tags = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /^[EW]: /.test(l));
+  assert.deepEqual(tags, [], `lintian:\n${r.stdout}${r.stderr}`);
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  // The man page is the CLI's own help: every command is in it.
+  const x = join(work.dir, 'man');
+  ok('dpkg-deb', ['-x', deb, x]);
+  const page = spawnSync('sh', ['-c', `gzip -dc ${join(x, 'usr/share/man/man1/proxbalance.1.gz')}`], { encoding: 'utf8' }).stdout;
+  for (const c of ['run', 'doctor', 'status', 'explain', 'config validate', 'history']) assert.match(page, new RegExp(`proxbalance ${c}\\b`), `${c} missing from the man page`);
 });
 
 test('install, reinstall, remove and purge with dpkg (in a throw-away mount namespace)', (t) => {

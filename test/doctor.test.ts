@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/cli.js';
-import { serviceUserProblem } from '../src/doctor/doctor.js';
+import { findAccount, historyProblem } from '../src/doctor/service-user.js';
 import { setupE2E } from './helpers/e2e.js';
 
 interface Check { name: string; status: string; message: string; fix?: string }
@@ -81,16 +81,23 @@ test('doctor run as root judges the history by the service user, not by root', (
   const { dir, cleanup } = tempDir();
   try {
     const hist = join(dir, 'state', 'history.jsonl');
+    chmodSync(dir, 0o755);
     mkdirSync(join(dir, 'state'), { mode: 0o755 });
     chmodSync(join(dir, 'state'), 0o755);
     const passwd = 'root:x:0:0:root:/root:/bin/bash\nproxbalance:x:64999:64999::/nonexistent:/usr/sbin/nologin\n';
-    assert.equal(serviceUserProblem(hist, 'root:x:0:0::/root:/bin/bash\n'), null, 'no service user: nothing to say');
+    const group = 'root:x:0:\nproxbalance:x:64999:\n';
+    assert.equal(findAccount('proxbalance', 'root:x:0:0::/root:/bin/bash\n', group), null, 'no service user: nothing to say');
+    const who = findAccount('proxbalance', passwd, group)!;
     if (process.getuid?.() !== 0) return t.skip('needs root to own the folder as root');
-    assert.match(serviceUserProblem(hist, passwd)!, /service user proxbalance \(uid 64999\) cannot write .*state \(owner 0:0, mode 755\)/);
+    const p = historyProblem(hist, who)!;
+    assert.match(p.message, /service user proxbalance cannot write .*state \(owner 0:0, mode 755\)/);
+    assert.equal(p.fix, `chown proxbalance:proxbalance ${join(dir, 'state')} && chmod 0750 ${join(dir, 'state')}`);
     chownSync(join(dir, 'state'), 64999, 64999);
-    assert.equal(serviceUserProblem(hist, passwd), null);
+    assert.equal(historyProblem(hist, who), null);
     writeFileSync(hist, '', { mode: 0o644 });
-    assert.match(serviceUserProblem(hist, passwd)!, /cannot write .*history\.jsonl/, 'the file itself, once it exists');
+    const f = historyProblem(hist, who)!;
+    assert.match(f.message, /cannot write .*history\.jsonl/, 'the file itself, once it exists');
+    assert.equal(f.fix, `chown proxbalance:proxbalance ${hist}`);
   } finally {
     cleanup();
   }

@@ -102,7 +102,10 @@ test('history --json: folded migrations, newest first, every field kept', async 
 test('history --csv: exact header, every matching record, awkward names survive a round trip', async () => {
   const r = await cli('history', '--csv');
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout.split('\n')[0], 'timestamp,vmid,name,type,source_node,target_node,confidence,status,duration_s,dry_run,reason');
+  // The guide's ten columns, then error; CRLF line ends (RFC 4180).
+  assert.equal(r.stdout.split('\r\n')[0], 'timestamp,vmid,name,type,source_node,target_node,confidence,status,duration_s,dry_run,reason,error');
+  assert.doesNotMatch(r.stdout.replace(/\r\n/g, '').replace(/"[^"]*"/g, ''), /\n/, 'every record ends in CRLF');
+  assert.ok(r.stdout.endsWith('\r\n'));
   const rows = parseCsv(r.stdout);
   assert.deepEqual(rows[0], [...CSV_COLUMNS]);
   const data = rows.slice(1).map((row) => Object.fromEntries(CSV_COLUMNS.map((c, i) => [c, row[i]])));
@@ -112,10 +115,12 @@ test('history --csv: exact header, every matching record, awkward names survive 
   assert.equal(awkward.reason, AWKWARD_REASON);
   assert.deepEqual(
     { ...data.find((d) => d.vmid === '122') },
-    { timestamp: '2026-11-24T20:00:00.000Z', vmid: '122', name: 'db01', type: 'qemu', source_node: 'pve1', target_node: 'pve3', confidence: '90', status: 'timeout', duration_s: '7200', dry_run: 'false', reason: '' },
+    { timestamp: '2026-11-24T20:00:00.000Z', vmid: '122', name: 'db01', type: 'qemu', source_node: 'pve1', target_node: 'pve3', confidence: '90', status: 'timeout', duration_s: '7200', dry_run: 'false', reason: '', error: data.find((d) => d.vmid === '122')!.error },
   );
   assert.equal(data.find((d) => d.vmid === '123')!.dry_run, 'true');
-  assert.ok(data.every((d) => Object.keys(d).length === 11 && d.reason !== undefined));
+  assert.ok(data.every((d) => Object.keys(d).length === 12 && d.error !== undefined));
+  assert.equal(data.find((d) => d.vmid === '121')!.error, 'migration aborted');
+  assert.equal(data.find((d) => d.vmid === '120' && d.status === 'completed')!.error, '');
 
   // --output writes the same bytes to a file; the filters apply.
   const file = join(fx.dir, 'export.csv');
@@ -128,7 +133,31 @@ test('history --csv: exact header, every matching record, awkward names survive 
 
   // Nothing matches: the header alone.
   const empty = await cli('history', '--csv', '--vmid', '999');
-  assert.equal(empty.stdout.trim(), CSV_COLUMNS.join(','));
+  assert.equal(empty.stdout, `${CSV_COLUMNS.join(',')}\r\n`);
+});
+
+test('history --csv neutralises cells a spreadsheet would run as formulas (= + - @), numbers untouched', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const f = writeFixture(dir, {
+      records: [
+        mig({ vmid: 130, name: '=HYPERLINK("http://x","y")', status: 'failed', at: '2026-11-25T09:00:00.000Z', started_at: '2026-11-25T09:00:00.000Z', finished_at: '2026-11-25T09:00:10.000Z', reason: '+1+1', error: '@SUM(A1)' }),
+        mig({ vmid: 131, name: '-2', status: 'completed', at: '2026-11-25T09:10:00.000Z', started_at: '2026-11-25T09:10:00.000Z', finished_at: '2026-11-25T09:10:10.000Z', reason: 'plain' }),
+      ],
+    });
+    const r = await runCli(['history', '--csv', '--config', f.config], { env: { PROXBALANCE_NOW: NOW } });
+    assert.equal(r.code, 0, r.stderr);
+    const rows = parseCsv(r.stdout);
+    const byVmid = new Map(rows.slice(1).map((row) => [row[1], Object.fromEntries(CSV_COLUMNS.map((c, i) => [c, row[i]]))]));
+    const a = byVmid.get('130')!;
+    assert.equal(a.name, `'=HYPERLINK("http://x","y")`);
+    assert.equal(a.reason, "'+1+1");
+    assert.equal(a.error, "'@SUM(A1)");
+    assert.equal(byVmid.get('131')!.name, "'-2");
+    assert.equal(a.timestamp, '2026-11-25T09:00:00.000Z', 'other cells as they were');
+  } finally {
+    cleanup();
+  }
 });
 
 test('history --runs: ticks newest first, filtered by outcome; CSV and JSON', async () => {

@@ -49,8 +49,11 @@ export function activityCommand(): Command {
       const ticks = tickActivity(ctx.records, { untilMs: ctx.now.getTime(), ...(vmid !== undefined && { vmid }) }).slice(0, last);
       if (opts.json) return out(JSON.stringify(ticks, null, 2));
       if (!ticks.length) {
-        return out(vmid !== undefined ? `No recorded tick decided anything about guest ${vmid}.` : `No ticks recorded yet in ${ctx.loaded.config.history_file}.`);
+        return out(vmid !== undefined ? `No recorded tick decided anything about guest ${vmid}: the engine did not consider it (its node was not a source, or balancing was not needed). \`proxbalance explain ${vmid}\` tells why, with every rule and every node as a target.` : `No ticks recorded yet in ${ctx.loaded.config.history_file}.`);
       }
       out(ticks.map((t) => renderTick(t, ctx.zone)).join('\n\n'));
+      if (vmid !== undefined && !ticks.some((t) => t.decisions.length)) {
+        out(`\nNone of these ticks decided anything about guest ${vmid}. \`proxbalance explain ${vmid}\` tells why, with every rule and every node as a target.`);
+      }
     });
 }

@@ -29,6 +29,8 @@ export function setupLogging(opts: CommonOptions, fromConfig?: LogLevel): void {
   configureLogger({ level: levelFor(opts, fromConfig), format: opts.logFormat ?? 'auto' });
 }
 
+const warned = new Set<string>();
+
 /** Loads the config named by the flags, logs its warnings, and sets the log level it asks for. */
 export function loadFromOptions(opts: CommonOptions): LoadedConfig {
   setupLogging(opts);
@@ -36,7 +38,12 @@ export function loadFromOptions(opts: CommonOptions): LoadedConfig {
   registerSecret(loaded.config.proxmox_api_token_secret);
   registerSecret(process.env.PROXBALANCE_TOKEN_SECRET);
   setupLogging(opts, loaded.config.log_level);
-  for (const w of loaded.warnings) log.warn(w);
+  // Once per process: `status --watch` reloads the config every frame and must not repeat them.
+  for (const w of loaded.warnings) {
+    if (warned.has(w)) continue;
+    warned.add(w);
+    log.warn(w);
+  }
   if (loaded.ignored.length) log.debug(`${loaded.path}: keys not used by proxbalance, ignored: ${loaded.ignored.join(', ')}`);
   return loaded;
 }

@@ -4,9 +4,16 @@ import { applyPreset, exampleConfig, parseValue, PRESETS, setKey } from '../conf
 import { writeConfigAtomic } from '../config/write.js';
 import { schemaAt } from '../config/validate.js';
 import { log } from '../log/logger.js';
+import { readinessProblems } from '../config/ready.js';
+import { ConfigError } from '../util/errors.js';
 import { loadFromOptions, out, setupLogging, withCommon, type CommonOptions } from './common.js';
 
 export const MASK = '********';
+
+/** One warning for every key proxbalance does not use (ProxBalance's web UI, AI, collection settings…). */
+export function unimplementedWarning(path: string, keys: string[]): string {
+  return `${path}: ${keys.length} key(s) proxbalance does not implement, accepted and ignored (ProxBalance's web UI, AI and collection settings, or your own): ${keys.join(', ')}`;
+}
 
 /** Keys whose values are secrets: the token secret, and every key the schema marks x-secret. */
 export function isSecretKey(path: string): boolean {
@@ -46,9 +53,12 @@ export function configCommand(): Command {
   const cmd = new Command('config').description('check, show and change config.json');
 
   withCommon(cmd.command('validate'))
-    .description('check the config file; exit 0 when valid, 2 when not')
+    .description('check the config file and that a run could start with it (a token secret that can be read, no placeholder host); exit 0 when ready, 2 when not')
     .action((opts: CommonOptions) => {
       const loaded = loadFromOptions(opts);
+      if (loaded.ignored.length) log.warn(unimplementedWarning(loaded.path, loaded.ignored));
+      const problems = readinessProblems(loaded.config, loaded.path);
+      if (problems.length) throw new ConfigError(problems.map((p) => `${loaded.path}: ${p}`).join('\n'), problems);
       out(`${loaded.path}: valid`);
     });
 

@@ -11,8 +11,20 @@ import { out, withCommon, type CommonOptions } from './common.js';
 import { readForCommand } from './read-history.js';
 import { cell, formatDuration, formatTime, paint, table } from './style.js';
 
-/** The CSV columns, in order: the header line is exactly these names joined by commas. */
-export const CSV_COLUMNS = ['timestamp', 'vmid', 'name', 'type', 'source_node', 'target_node', 'confidence', 'status', 'duration_s', 'dry_run', 'reason'] as const;
+/**
+ * The CSV columns, in order: the header line is exactly these names joined by commas. `error` came
+ * last, after the guide's ten columns, so a sheet reading those by position still works.
+ */
+export const CSV_COLUMNS = ['timestamp', 'vmid', 'name', 'type', 'source_node', 'target_node', 'confidence', 'status', 'duration_s', 'dry_run', 'reason', 'error'] as const;
+
+/**
+ * RFC 4180: CRLF line ends. A text cell a spreadsheet would run as a formula (leading =, +, -, @,
+ * tab or CR: a guest name or a Proxmox error can be anything) is prefixed with ' (OWASP's advice),
+ * which the spreadsheet shows as text; numbers (a negative one too) are left alone.
+ */
+export function toCsv(rows: Record<string, unknown>[], columns: readonly string[]): string {
+  return stringify(rows, { header: true, columns: [...columns], record_delimiter: 'windows', escape_formulas: true, cast: { boolean: (b) => String(b) } });
+}
 export const RUN_CSV_COLUMNS = ['started_at', 'finished_at', 'trigger', 'mode', 'outcome', 'moves', 'skips', 'duration_s', 'reason'] as const;
 const DEFAULT_LAST = 10;
 
@@ -41,6 +53,7 @@ export function migrationCsvRow(m: MigrationState): Record<(typeof CSV_COLUMNS)[
     duration_s: m.duration_s ?? '',
     dry_run: m.status === 'dry-run',
     reason: m.reason ?? '',
+    error: m.status === 'completed' || m.status === 'dry-run' ? '' : (m.error ?? ''),
   };
 }
 
@@ -154,7 +167,7 @@ export function historyCommand(): Command {
             started_at: r.started_at, finished_at: r.finished_at, trigger: r.trigger, mode: r.mode, outcome: r.outcome,
             moves: moves(r), skips: skips(r), duration_s: runDuration(r), reason: r.reason ?? '',
           }));
-          return emit(stringify(rows, { header: true, columns: [...RUN_CSV_COLUMNS], cast: { boolean: (b) => String(b) } }), runs.length, 'runs');
+          return emit(toCsv(rows, RUN_CSV_COLUMNS), runs.length, 'runs');
         }
         if (!runs.length) return out(filtered ? 'No runs match.' : `No runs recorded yet in ${ctx.loaded.config.history_file}.`);
         out(runTable(runs, ctx.zone));
@@ -167,7 +180,7 @@ export function historyCommand(): Command {
       if (vmid !== undefined) log.debug(`history: ${all.length} migrations of ${guestLabel(vmid, all[0]?.guest_type)} match`);
       if (opts.json) return emit(JSON.stringify(ms, null, 2), ms.length, 'migrations');
       if (opts.csv) {
-        return emit(stringify(ms.map(migrationCsvRow), { header: true, columns: [...CSV_COLUMNS], cast: { boolean: (b) => String(b) } }), ms.length, 'migrations');
+        return emit(toCsv(ms.map(migrationCsvRow), CSV_COLUMNS), ms.length, 'migrations');
       }
       if (!ms.length) return out(filtered ? 'No migrations match.' : `No migrations recorded yet in ${ctx.loaded.config.history_file}.`);
       out(migrationTable(ms, ctx.zone));

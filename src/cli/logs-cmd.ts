@@ -15,6 +15,13 @@ const DEFAULT_LINES = 500;
 /** A failure of `logs` that is the machine's, not the user's: message on stderr, exit 1. */
 class LogsError extends Error {}
 
+/** journald's socket folder: where it runs, the service's stderr becomes journal entries. */
+const JOURNALD_SOCKET = '/run/systemd/journal';
+
+function journaldRunning(): boolean {
+  return existsSync(JOURNALD_SOCKET);
+}
+
 function unitInstalled(): boolean {
   return UNIT_DIRS.some((d) => existsSync(join(d, SERVICE_UNIT)));
 }
@@ -95,11 +102,14 @@ export function logsCommand(): Command {
           throw new LogsError(`${SERVICE_UNIT} is not installed on this machine (no unit file in ${UNIT_DIRS.join(', ')}): nothing to follow. See deploy/ for the install steps.`);
         }
         const { printed } = await runJournalctl(args, filter, Boolean(opts.json));
+        if (printed === 0 && !opts.follow && !journaldRunning()) {
+          throw new LogsError(`no journald on this machine (${JOURNALD_SOCKET} does not exist): nothing records the service's log here, so there are no entries to show. Under systemd the service logs to the journal of ${SERVICE_UNIT}.`);
+        }
         if (printed === 0 && !opts.follow) {
           if (!installed) {
             throw new LogsError(`${SERVICE_UNIT} is not installed on this machine (no unit file in ${UNIT_DIRS.join(', ')}) and its journal is empty. See deploy/ for the install steps.`);
           }
-          log.warn(filter ? `no line about guest ${opts.vmid} in the last ${n} journal lines of ${SERVICE_UNIT}` : `the journal of ${SERVICE_UNIT} is empty: has the timer run yet?`);
+          log.warn(filter ? `no line about guest ${opts.vmid} in the last ${n} journal lines of ${SERVICE_UNIT}` : `no entries yet in the journal of ${SERVICE_UNIT}: has the timer run yet? (\`proxbalance status\` shows the timer)`);
         }
       } catch (e) {
         if (!(e instanceof LogsError)) throw e;

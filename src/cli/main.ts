@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { log } from '../log/logger.js';
+import { PveNetworkError, PveTlsError } from '../pve/errors.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../util/errors.js';
 import { packageVersion } from '../util/resources.js';
 import { activityCommand } from './activity-cmd.js';
@@ -13,6 +14,7 @@ import { historyCommand } from './history-cmd.js';
 import { logsCommand } from './logs-cmd.js';
 import { statsCommand } from './stats-cmd.js';
 import { statusCommand } from './status-cmd.js';
+import { explainCommand } from './explain-cmd.js';
 import { notifyCommand } from './notify-cmd.js';
 import { metricsCommand } from './metrics-cmd.js';
 
@@ -32,10 +34,23 @@ export function buildProgram(): Command {
   program.addCommand(historyCommand());
   program.addCommand(statsCommand());
   program.addCommand(activityCommand());
+  program.addCommand(explainCommand());
   program.addCommand(logsCommand());
   program.addCommand(notifyCommand());
   program.addCommand(metricsCommand());
   return program;
+}
+
+/** What failed, and for the failures a person can fix, what to check. */
+export function withHint(e: Error): string {
+  if (e instanceof PveTlsError) return `${e.message}; run \`proxbalance doctor\` to see the certificate presented and how to trust it (proxmox_ca_file or proxmox_fingerprint)`;
+  if (e instanceof PveNetworkError) {
+    const hint = ['ENOTFOUND', 'EAI_AGAIN'].includes(e.code)
+      ? 'check proxmox_host (the name does not resolve) and the DNS'
+      : 'check proxmox_host, proxmox_port (8006 unless changed) and any firewall between here and the node; `proxbalance doctor` tests each host';
+    return `${e.message}: ${hint}`;
+  }
+  return e.message;
 }
 
 /** Runs the CLI; resolves to the exit code (0 done, 1 runtime failure, 2 usage or config error). */
@@ -60,7 +75,8 @@ export async function main(argv: string[]): Promise<number> {
       await log.flush();
       return e.exitCode;
     }
-    log.error(`error: ${(e as Error).message}`);
+    // The logger already says "error": the line is what failed, then what to check.
+    log.error(withHint(e as Error));
     if (process.env.PROXBALANCE_DEBUG) log.error((e as Error).stack ?? '');
     await log.flush();
     return EXIT_FAILURE;

@@ -5,7 +5,7 @@ import type { ClusterSnapshot } from '../generated/snapshot.js';
 import { guestRef } from '../util/guest.js';
 import { cliNow } from './clock.js';
 import { cell, paint } from './style.js';
-import { log, redact, registerSecret } from '../log/logger.js';
+import { configureLogger, log, redact, registerSecret } from '../log/logger.js';
 import { resolveTokenSecret } from '../config/load.js';
 import { loadFromOptions, out, withCommon, type CommonOptions } from './common.js';
 
@@ -47,7 +47,7 @@ export function formatPlan(plan: Plan, snapshot: ClusterSnapshot | null, statusO
     const types = new Map((snapshot?.guests ?? []).map((g) => [g.vmid, g.type] as const));
     for (const sk of plan.skipped) {
       const list = byReason.get(sk.reason) ?? [];
-      list.push(`${guestRef(sk.vmid, types.get(sk.vmid) ?? 'qemu')}${sk.detail ? ` (${cell(sk.detail)})` : ''}`);
+      list.push(`${guestRef(sk.vmid, types.get(sk.vmid) ?? 'qemu')}${sk.target ? ` → ${cell(sk.target)}` : ''}${sk.detail ? ` (${cell(sk.detail)})` : ''}`);
       byReason.set(sk.reason, list);
     }
     lines.push('', c.bold(`Not moved: ${plan.skipped.length} guest(s)`));
@@ -103,6 +103,11 @@ export function runCommand(): Command {
 
 async function runAction(opts: RunOptions): Promise<void> {
   const loaded = loadFromOptions(opts);
+  // A person at a terminal reads the table printed at the end: the info lines would say every
+  // decision a second time. Warnings and errors still show; the timer and --json are unchanged.
+  if (process.stdout.isTTY && !opts.scheduled && !opts.json && !opts.verbose) {
+    configureLogger({ level: loaded.config.log_level === 'error' ? 'error' : 'warn', format: opts.logFormat ?? 'auto' });
+  }
   try {
     registerSecret(resolveTokenSecret(loaded.config, loaded.path));
   } catch { /* runTick reports it */ }

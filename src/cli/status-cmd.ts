@@ -13,6 +13,8 @@ import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { log, registerSecret } from '../log/logger.js';
 import { windowStatus, type WindowState, type WindowStatus } from './status-windows.js';
 import { cell, formatTime, paint, relative } from './style.js';
+import { schedulerState, TIMER_UNIT, type SchedulerState } from '../doctor/scheduler.js';
+import { lockHolder } from '../history/lock.js';
 
 /**
  * `proxbalance status`: what config and history say now, and, live from the cluster, every
@@ -33,6 +35,12 @@ export interface StatusReport {
   in_progress: InProgress[] | null;
   /** Why in_progress is null. */
   cluster_note?: string;
+  /** The timer and the service as systemd has them (null until asked; systemd false: none here). */
+  scheduler: SchedulerState | null;
+  /** A tick holding the run lock now, and since when. */
+  tick_running: { pid: number | null; since: string | null } | null;
+  /** Migrations the running tick started: in flight, not unfinished. */
+  in_flight: MigrationState[];
 }
 
 export function statusReport(records: readonly HistoryRecord[], config: Config, now: Date, paths: { config: string; history: string }): StatusReport {
@@ -68,6 +76,9 @@ export function statusReport(records: readonly HistoryRecord[], config: Config, 
     next_check: next,
     unfinished: unfinishedMigrations(records).filter((m) => Date.parse(migrationTime(m)) <= now.getTime()),
     in_progress: null,
+    scheduler: null,
+    tick_running: null,
+    in_flight: [],
   };
 }
 
@@ -87,7 +98,14 @@ export function renderStatus(s: StatusReport, zone: string): string {
   const nowMs = Date.parse(s.now);
   const rows: [string, string[]][] = [];
   const a = s.automation;
-  rows.push(['Automation', [`${a.enabled ? c.green('enabled') : c.yellow('disabled')}, ${a.mode === 'live' ? 'live' : c.cyan('dry run (nothing is executed)')}`]]);
+  const sch = s.scheduler;
+  const timerOff = Boolean(sch?.systemd && sch.timer && !(sch.timer.enabled && sch.timer.active));
+  rows.push(['Automation', [`${a.enabled ? c.green('enabled') : c.yellow('disabled')}, ${a.mode === 'live' ? 'live' : c.cyan('dry run (nothing is executed)')}${timerOff ? c.yellow(`, but the timer is not running: no tick starts by itself (systemctl enable --now ${TIMER_UNIT})`) : ''}`]]);
+  if (sch) rows.push(['Scheduler', [sch.systemd ? sch.summary : c.gray(sch.summary)]]);
+  if (s.tick_running) {
+    const since = s.tick_running.since ? formatTime(s.tick_running.since, zone) : 'unknown time';
+    rows.push(['Tick', [c.cyan(`tick running since ${since}, pid ${s.tick_running.pid ?? 'unknown'}`)]]);
+  }
   rows.push([
     'Halted',
     [
@@ -114,7 +132,9 @@ export function renderStatus(s: StatusReport, zone: string): string {
   rows.push([
     'Next check',
     [
-      n.due_at === null
+      timerOff
+        ? c.yellow('none: the timer is not running')
+        : n.due_at === null
         ? `at the next timer firing (${n.basis})`
         : n.in_seconds! > 0
           ? `in ${relative(Date.parse(n.due_at), nowMs).slice(3)} (${formatTime(n.due_at, zone)}: last scheduled tick + check_interval_minutes ${n.check_interval_minutes})`
@@ -130,6 +150,9 @@ export function renderStatus(s: StatusReport, zone: string): string {
       return `${cell(guestLabel(m.vmid, m.type, names.get(m.vmid)))} ${cell(m.source)} → ${cell(m.target ?? '?')}, elapsed ${formatElapsed(m.elapsed_s)}${moved}${m.ha ? ' (HA)' : ''}`;
     })]);
   }
+  if (s.in_flight.length) {
+    rows.push(['In flight', s.in_flight.map((m) => `${cell(guestLabel(m.vmid, m.guest_type, m.name))} ${cell(m.source)} → ${cell(m.target)}, started ${formatTime(migrationTime(m), zone)} by the running tick`)]);
+  }
   if (s.unfinished.length) {
     rows.push([
       'Unfinished',
@@ -140,6 +163,21 @@ export function renderStatus(s: StatusReport, zone: string): string {
   }
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   return rows.map(([k, vs]) => vs.map((v, i) => (i === 0 ? c.bold(k.padEnd(width)) : ' '.repeat(width)) + v).join('\n')).join('\n');
+}
+
+/**
+ * What systemd and the run lock say: the timer and the service's last tick, and a tick running
+ * now. The running tick's own migrations (started at or after it took the lock) are in flight,
+ * not unfinished: they have an owner that records their outcome.
+ */
+export async function addScheduler(s: StatusReport, historyPath: string): Promise<void> {
+  s.scheduler = schedulerState();
+  s.tick_running = await lockHolder(historyPath);
+  if (s.tick_running) {
+    const since = s.tick_running.since ? Date.parse(s.tick_running.since) : -Infinity;
+    s.in_flight = s.unfinished.filter((m) => Date.parse(migrationTime(m)) >= since);
+    s.unfinished = s.unfinished.filter((m) => Date.parse(migrationTime(m)) < since);
+  }
 }
 
 /** Asks the cluster what is migrating now; the reason instead when it cannot. */
@@ -178,6 +216,7 @@ export function statusCommand(): Command {
         for (;;) {
           const ctx = await readForCommand(opts);
           const s = statusReport(ctx.records, ctx.loaded.config, ctx.now, { config: ctx.loaded.path, history: ctx.loaded.config.history_file });
+          await addScheduler(s, ctx.loaded.config.history_file);
           let failed = false;
           if (opts.offline) s.cluster_note = 'not asked (--offline)';
           else {

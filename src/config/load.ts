@@ -75,18 +75,41 @@ export function loadConfig(path: string): LoadedConfig {
   const problems = fileProblems(checked.config, checked.warnings);
   if (problems.length) throw new ConfigError(problems.map((p) => `${path}: ${p}`).join('\n'), problems);
   if (checked.config.proxmox_api_token_secret) {
-    try {
-      const mode = statSync(path).mode & 0o777;
-      if (mode & 0o077) {
-        checked.warnings.push(
-          `${path} holds the API token secret and is readable by ${mode & 0o007 ? 'everyone' : 'its group'} (mode ${mode.toString(8).padStart(4, '0')}): chmod 600 it, or move the secret to proxmox_api_token_secret_file`,
-        );
-      }
-    } catch {
-      /* stat raced with a removal: nothing to warn about */
-    }
+    const w = secretModeWarning(path);
+    if (w) checked.warnings.push(w);
   }
   return { path, raw, ...checked };
+}
+
+/** The group the service reads its config through (deploy/debian/postinst: root:proxbalance 0640). */
+const SERVICE_GROUP = 'proxbalance';
+
+function groupName(gid: number): string | null {
+  try {
+    const line = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[2] === String(gid));
+    return line ? line.split(':')[0]! : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A config holding the secret should be readable by root and the service's group only: others
+ * never, and its group only when that is the service's. The advice keeps the service able to read it.
+ */
+export function secretModeWarning(path: string): string | null {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return null; // stat raced with a removal: nothing to warn about
+  }
+  const mode = st.mode & 0o777;
+  const byOthers = (mode & 0o007) !== 0;
+  const byGroup = (mode & 0o070) !== 0 && groupName(st.gid) !== SERVICE_GROUP;
+  if (!byOthers && !byGroup) return null;
+  return `${path} holds the API token secret and is readable by ${byOthers ? 'everyone' : `its group ${groupName(st.gid) ?? st.gid}`} (mode ${mode.toString(8).padStart(4, '0')}): ` +
+    `chown root:${SERVICE_GROUP} ${path} && chmod 0640 ${path} (the service reads it through its group), or move the secret to proxmox_api_token_secret_file`;
 }
 
 /** Where proxmox_api_token_secret_file is read from (relative: in systemd's $CREDENTIALS_DIRECTORY). */

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { connect } from 'node:tls';
 import { readHistory } from '../history/store.js';
@@ -6,6 +6,9 @@ import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { missingPrivileges, REQUIRED_PRIVILEGES } from '../pve/types.js';
 import { parsePropertyString } from '../pve/snapshot.js';
+import { unimplementedWarning } from '../cli/config-cmd.js';
+import { schedulerState, TIMER_UNIT } from './scheduler.js';
+import { findAccount, SERVICE_USER, serviceAccessProblems } from './service-user.js';
 import { PveApiError, PveNetworkError, PveTlsError } from '../pve/errors.js';
 import { haChecks } from './ha.js';
 
@@ -42,32 +45,38 @@ function tlsMode(cfg: LoadedConfig['config']): string {
 }
 
 /**
- * Run as root, access checks always pass: when the service's user exists (in `passwd`, the text
- * of /etc/passwd), check that it, not root, can write the history file, or create it in its folder.
+ * Run as root, access checks always pass: when the service's user exists, judge for it, not root,
+ * whether the history can be written and the config (and secret file) read. A failure here is a
+ * FAIL: every tick of the service would fail. PROXBALANCE_SERVICE_USER names another User= than
+ * the package's.
  */
-export function serviceUserProblem(hist: string, passwd: string): string | null {
-  const entry = passwd.split('\n').find((l) => l.startsWith('proxbalance:'));
-  if (!entry) return null;
-  const [, , uidText, gidText] = entry.split(':');
-  const uid = Number(uidText);
-  const gid = Number(gidText);
-  const target = existsSync(hist) ? hist : dirname(hist);
-  if (!existsSync(target)) return null;
-  const st = statSync(target);
-  const can = (st.uid === uid && st.mode & 0o200) || (st.gid === gid && st.mode & 0o020) || st.mode & 0o002;
-  return can ? null : `the service user proxbalance (uid ${uid}) cannot write ${target} (owner ${st.uid}:${st.gid}, mode ${(st.mode & 0o777).toString(8)})`;
+function serviceUserChecks(loaded: LoadedConfig): Check[] {
+  if (process.geteuid?.() !== 0) return [];
+  const who = findAccount(process.env.PROXBALANCE_SERVICE_USER || SERVICE_USER);
+  if (!who || who.uid === 0) return [];
+  const problems = serviceAccessProblems(loaded.config, loaded.path, who);
+  if (!problems.length) {
+    return [{ name: 'service user', status: 'pass', message: `${who.name} can write ${loaded.config.history_file} and read ${loaded.path}` }];
+  }
+  return problems.map(({ name, problem }) => ({ name, status: 'fail', message: problem.message, fix: problem.fix }));
 }
 
-function readPasswd(): string {
-  try {
-    return readFileSync('/etc/passwd', 'utf8');
-  } catch {
-    return '';
+/** The timer and the service's last tick, as systemd has them. */
+function schedulerCheck(): Check {
+  const s = schedulerState();
+  if (!s.systemd) return { name: 'scheduler', status: 'warn', message: s.summary };
+  const t = s.timer!;
+  if (!t.installed || !t.enabled || !t.active) {
+    return { name: 'scheduler', status: 'warn', message: s.summary, fix: `after a dry run: systemctl enable --now ${TIMER_UNIT}` };
   }
+  const sv = s.service;
+  if (sv?.last_exited && sv.result !== 'success') return { name: 'scheduler', status: 'warn', message: s.summary, fix: 'proxbalance logs -n 50 (the failed tick says why)' };
+  return { name: 'scheduler', status: 'pass', message: s.summary };
 }
 
 /** Every check `proxbalance doctor` makes, in order. A failed prerequisite skips what depends on it. */
-export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
+/** The checks that need no cluster: config, time zones, secret, history, service user, scheduler. */
+async function localChecks(loaded: LoadedConfig): Promise<{ checks: Check[]; secret: string | null }> {
   const cfg = loaded.config;
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
@@ -76,6 +85,7 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
   if (loaded.warnings.length) {
     for (const w of loaded.warnings) add({ name: 'config', status: 'warn', message: w });
   }
+  if (loaded.ignored.length) add({ name: 'config', status: 'warn', message: unimplementedWarning(loaded.path, loaded.ignored) });
   const sched = cfg.automated_migrations.schedule;
   const windows = [...sched.migration_windows, ...sched.blackout_windows];
   add({ name: 'timezones', status: 'pass', message: `schedule.timezone ${sched.timezone} and ${windows.length} window(s) use valid IANA time zones` });
@@ -106,9 +116,16 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
     add({ name: 'history', status: 'fail', message: `${hist}: ${(e as Error).message}`, fix: 'point history_file to a writable place (the service writes /var/lib/proxbalance)' });
   }
 
-  const service = process.getuid?.() === 0 ? serviceUserProblem(hist, readPasswd()) : null;
-  if (service) add({ name: 'history', status: 'warn', message: service, fix: `chown -R proxbalance:proxbalance ${dirname(hist)}` });
+  for (const c of serviceUserChecks(loaded)) add(c);
+  add(schedulerCheck());
 
+  return { checks, secret };
+}
+
+export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
+  const cfg = loaded.config;
+  const { checks, secret } = await localChecks(loaded);
+  const add = (c: Check) => checks.push(c);
   if (!secret) return checks;
   const hosts = Array.isArray(cfg.proxmox_host) ? cfg.proxmox_host : [cfg.proxmox_host];
   let working: PveClient | null = null;

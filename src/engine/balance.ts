@@ -30,6 +30,11 @@ interface Candidate {
   rollback: boolean;
 }
 
+/** What the guests of an arrival weigh on their source: memory % + CPU % there (the scale of a load move's gain). */
+export function arrivalFootprint(a: Arrival, s: SimNode): number {
+  return a.guests.reduce((f, g) => f + (g.memOut * 100) / s.maxmem + (g.cpuOut * 100) / s.maxcpu, 0);
+}
+
 export function shouldBalance(p: Planner): boolean {
   const sim = p.sim;
   return sim.nodes.some((n) => n.balanced && sim.hot(n)) || sim.imbalance() > IMBALANCE_TRIGGER;
@@ -122,7 +127,7 @@ function bestTarget(p: Planner, sg: SimGuest, s: SimNode, targets: SimNode[]): C
   const current = sim.imbalance();
   const a = p.arrivalOf(sg);
   // The guests' share of their source (an HA group counts every member).
-  const footprint = a.guests.reduce((f, g) => f + (g.memOut * 100) / s.maxmem + (g.cpuOut * 100) / s.maxcpu, 0);
+  const footprint = arrivalFootprint(a, s);
   const rsk = arrivalRisk(a);
   let best: SimNode | null = null;
   let bestImp = 0;

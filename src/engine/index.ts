@@ -53,15 +53,11 @@ function nodeLoads(sim: Sim): NodeLoad[] {
 }
 
 /**
- * Decides which guests move where this tick, and why every other considered guest stays.
- *
- * @param snapshot the cluster as read this tick (consumed as is; never modified)
- * @param config   effective configuration (defaults filled)
- * @param history  recent live migrations and the halted state
- * @param now      the moment to plan for: a Date or epoch milliseconds
+ * The simulated cluster and the planning context `plan` starts from, before any phase has run:
+ * what `proxbalance explain` judges a guest and its possible targets with (the same rules,
+ * figures and scores as the plan, not a copy of them).
  */
-export function plan(snapshot: ClusterSnapshot, config: ProxbalanceConfig, history: HistoryView, now: Now): Plan {
-  const nowMs = toMillis(now);
+export function makePlanner(snapshot: ClusterSnapshot, config: ProxbalanceConfig, history: HistoryView, nowMs: number): { sim: Sim; planner: Planner } {
   const am = config.automated_migrations;
   const rt = config.recommendation_thresholds;
   const th: Thresholds = { cpu: rt.cpu_threshold, mem: rt.mem_threshold, iowait: rt.iowait_threshold };
@@ -75,12 +71,7 @@ export function plan(snapshot: ClusterSnapshot, config: ProxbalanceConfig, histo
     }
   }
   const sim = new Sim(snapshot, th, { mem: sc.max_node_memory_percent, cpu: sc.max_node_cpu_percent }, new Set(am.maintenance_nodes), am.rules.respect_exclude_tags, recentlyChanged);
-
-  const gate = evaluateGates(snapshot, config, history, nowMs);
-  const nodesBefore = nodeLoads(sim);
-  const imbalanceBefore = sim.imbalance();
-
-  const p = new Planner(
+  const planner = new Planner(
     sim,
     config,
     {
@@ -93,6 +84,23 @@ export function plan(snapshot: ClusterSnapshot, config: ProxbalanceConfig, histo
     },
     th,
   );
+  return { sim, planner };
+}
+
+/**
+ * Decides which guests move where this tick, and why every other considered guest stays.
+ *
+ * @param snapshot the cluster as read this tick (consumed as is; never modified)
+ * @param config   effective configuration (defaults filled)
+ * @param history  recent live migrations and the halted state
+ * @param now      the moment to plan for: a Date or epoch milliseconds
+ */
+export function plan(snapshot: ClusterSnapshot, config: ProxbalanceConfig, history: HistoryView, now: Now): Plan {
+  const nowMs = toMillis(now);
+  const { sim, planner: p } = makePlanner(snapshot, config, history, nowMs);
+  const gate = evaluateGates(snapshot, config, history, nowMs);
+  const nodesBefore = nodeLoads(sim);
+  const imbalanceBefore = sim.imbalance();
 
   evacuate(p);
   fixAntiAffinity(p);

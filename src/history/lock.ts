@@ -43,9 +43,32 @@ function holderPid(name: string): Promise<number | null> {
   });
 }
 
+/**
+ * Who holds the lock of `historyPath` now (a tick in progress), and since when; null when free.
+ * For `status` and `doctor`: asking never takes the lock.
+ */
+export async function lockHolder(historyPath: string): Promise<{ pid: number | null; since: string | null } | null> {
+  const name = lockName(historyPath);
+  const reply = await new Promise<string | null>((done) => {
+    let data = '';
+    const sock = connect({ path: name });
+    const timer = setTimeout(() => { sock.destroy(); done(data); }, 1000);
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => (data += d));
+    sock.on('error', () => { clearTimeout(timer); done(null); });
+    sock.on('close', () => { clearTimeout(timer); done(data); });
+  });
+  if (reply === null) return null;
+  const [pid, since] = reply.trim().split(/\s+/);
+  const n = Number.parseInt(pid ?? '', 10);
+  return { pid: Number.isFinite(n) ? n : null, since: since && !Number.isNaN(Date.parse(since)) ? since : null };
+}
+
 export async function acquireLock(historyPath: string): Promise<RunLock> {
   const name = lockName(historyPath);
-  const server = createServer((sock) => sock.end(`${process.pid}\n`));
+  // The reply to whoever asks: "pid since" (holderPid reads the pid, lockHolder both).
+  const since = new Date().toISOString();
+  const server = createServer((sock) => sock.end(`${process.pid} ${since}\n`));
   try {
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);

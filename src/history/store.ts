@@ -1,9 +1,10 @@
-import { closeSync, createReadStream, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync, constants } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, openSync, readSync, writeSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { loadSchema } from '../util/resources.js';
 import { redact } from '../log/logger.js';
 import type { HistoryRecord, RunRecord } from '../generated/history.js';
+import { adoptFolderOwner, mkdirAdopting } from '../util/ownership.js';
 
 export type { HistoryRecord, RunRecord, MigrationRecord, HaltedRecord, ResumedRecord, NotificationRecord, GateRecord, DecisionRecord } from '../generated/history.js';
 
@@ -50,7 +51,8 @@ export function recordProblem(value: unknown): string | null {
 }
 
 /**
- * Appends one record. Creates the file (mode 0640) and its folder (0750) when missing. When the file
+ * Appends one record. Creates the file (mode 0640) and its folder (0750) when missing, owned like
+ * the folder they are created in (src/util/ownership.ts). When the file
  * does not end in a newline (a torn write of a crashed process), the new line starts with one,
  * so the torn line stays torn and the new record is whole.
  */
@@ -58,9 +60,11 @@ export function appendRecord(path: string, record: HistoryRecord): void {
   const problem = recordProblem(record);
   if (problem) throw new Error(`refusing to write an invalid ${record.type} record to ${path}: ${problem}`);
   // 0750 whatever the umask: the history names guests and nodes.
-  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+  mkdirAdopting(dirname(path), 0o750);
+  const creating = !existsSync(path);
   const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
   try {
+    if (creating) adoptFolderOwner(fd, path); // a root run by hand does not lock the service out
     let prefix = '';
     const size = fstatSync(fd).size;
     if (size > 0) {
