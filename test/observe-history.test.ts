@@ -150,7 +150,7 @@ test('history: bad flags are usage errors (exit 2) naming the flag; a missing co
   const cases: [string[], RegExp][] = [
     [['--last', 'ten'], /--last ten: expected a whole number/],
     [['--vmid', '12'], /--vmid 12: a Proxmox guest ID/],
-    [['--status', 'done'], /--status done: expected one or more .* of started, completed/],
+    [['--status', 'done'], /--status done: expected one or more .* of intent, started, unknown, completed/],
     [['--since', 'yesterday'], /--since yesterday: expected a span such as 24h/],
     [['--csv', '--json'], /choose one/],
     [['--output', 'x.txt'], /--output: give --csv or --json too/],

@@ -121,6 +121,7 @@ test('every endpoint the fake serves answers as the official schema says', async
   }
   // Running tasks (no endtime), then finished ones (status, endtime), HA services in migrate.
   await check('GET /cluster/tasks', '/cluster/tasks');
+  await check('GET /nodes/{node}/tasks', '/nodes/pve1/tasks?source=all&vmid=100&since=0&limit=100');
   await check('GET /cluster/ha/status/current', '/cluster/ha/status/current');
   now += 600_000;
   const tasks = await check('GET /cluster/tasks', '/cluster/tasks');

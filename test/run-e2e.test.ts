@@ -24,8 +24,8 @@ test('a live tick migrates the planned guests; the fake shows them moved; histor
     for (const m of ms) byId.set(m.migration_id, [...(byId.get(m.migration_id) ?? []), m]);
     assert.equal(byId.size, 3, 'max_migrations_per_run (3) moves');
     for (const list of byId.values()) {
-      assert.deepEqual(list.map((m) => m.status), ['started', 'completed']);
-      const done = list[1]!;
+      assert.deepEqual(list.map((m) => m.status), ['intent', 'started', 'completed'], 'the intent is written before the request, then its task, then its outcome');
+      const done = list.at(-1)!;
       assert.ok(done.upid?.startsWith('UPID:'), 'UPID recorded');
       assert.equal(e.fake.state.guest(done.vmid)!.node, done.target, `VM ${done.vmid} is on its target`);
       assert.ok(done.transferred_bytes! > 0 && done.avg_speed_bytes_s! > 0, 'transfer figures from the task log');
@@ -84,7 +84,7 @@ test('disabled: a run records "Automation disabled" without one API request; --d
 });
 
 test('a migration already running in the cluster takes the only slot: no new move', async () => {
-  const e = await setupE2E({ scenario: 'demo', msPerSecond: 200 });
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 1000 });
   try {
     e.fake.state.startMigration('qemu', 'pve2', 110, { target: 'pve3', online: '1' }, 'root@pam');
     const r = await e.run(['run']);
@@ -99,11 +99,11 @@ test('a migration already running in the cluster takes the only slot: no new mov
 });
 
 test('two runs at once: the second exits on the lock; no guest is migrated twice', async () => {
-  const e = await setupE2E({ scenario: 'demo', msPerSecond: 40 });
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 100 });
   try {
     const first = e.run(['run']);
     // Wait until the first run holds the lock (it asks the cluster only after taking it).
-    for (let i = 0; i < 500 && e.fake.requests.total() === 0; i++) await sleep(10);
+    for (let i = 0; i < 3000 && e.fake.requests.total() === 0; i++) await sleep(10);
     const second = await e.run(['run']);
     assert.equal(second.code, 1);
     assert.match(second.stderr, /another proxbalance run \(pid \d+\) holds the lock/);
@@ -172,13 +172,13 @@ test('kill -9 during a migration: the next tick appends the outcome once, moves 
     for (let i = 0; i < 40 && !outcome; i++) {
       const r = await e.run(['run']);
       assert.notEqual(r.code, 2, r.stderr);
-      outcome = migrations(e.records()).find((m) => m.migration_id === started!.migration_id && m.status !== 'started');
+      outcome = migrations(e.records()).find((m) => m.migration_id === started!.migration_id && m.status !== 'started' && m.status !== 'intent');
       if (!outcome) await sleep(200);
     }
     assert.equal(outcome?.status, 'completed');
     const after = readFileSync(e.historyPath);
     assert.deepEqual(after.subarray(0, before.length), before, 'nothing recorded was rewritten');
-    const outcomes = migrations(e.records()).filter((m) => m.migration_id === started!.migration_id && m.status !== 'started');
+    const outcomes = migrations(e.records()).filter((m) => m.migration_id === started!.migration_id && m.status !== 'started' && m.status !== 'intent');
     assert.equal(outcomes.length, 1, 'the outcome is appended once');
     assert.equal(postsFor(e, started.vmid), 1, 'the guest was not migrated twice');
   } finally {

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { configureLogger, log, registerSecret, type LogFormat, type LogLevel } from '../log/logger.js';
+import { configureLogger, log, redact, registerSecret, type LogFormat, type LogLevel } from '../log/logger.js';
 import { loadConfig, resolveConfigPath, type LoadedConfig } from '../config/load.js';
 
 export interface CommonOptions {
@@ -55,5 +55,7 @@ export function out(text: string): void {
       throw e;
     });
   }
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  // The token secret never reaches stdout either, whatever carried it (a task log line, an old record).
+  const shown = redact(text);
+  process.stdout.write(shown.endsWith('\n') ? shown : `${shown}\n`);
 }

@@ -63,10 +63,14 @@ export function statusText(status: string): string {
       return c.red(status);
     case 'timeout':
     case 'interrupted':
+    case 'unknown':
     case 'partial':
       return c.yellow(status);
     case 'started':
-      return c.cyan('started');
+    case 'intent':
+      return c.cyan(status);
+    case 'never_started':
+      return c.dim('never started');
     case 'dry-run':
       return c.dim('dry run (not executed)');
     default:

@@ -54,7 +54,9 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     if (e instanceof UsageError) {
-      log.error(e.message);
+      // Our own multi-line messages (a config with several problems): one log line each, since
+      // the logger escapes line breaks (a guest name cannot forge a line).
+      for (const line of e.message.split('\n')) log.error(line);
       await log.flush();
       return e.exitCode;
     }

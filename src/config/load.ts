@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ConfigError } from '../util/errors.js';
 import { locateJsonError } from '../util/json-locate.js';
@@ -38,6 +38,8 @@ export function parseConfigText(text: string, path: string): Record<string, unkn
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(`${path}: must hold a JSON object ({ … }) at the top level`);
   }
+  const dup = locateJsonError(text, { duplicates: true });
+  if (dup) throw new ConfigError(`${path}: line ${dup.line}, column ${dup.column}: ${dup.message}`);
   return raw as Record<string, unknown>;
 }
 
@@ -70,6 +72,8 @@ export function loadConfig(path: string): LoadedConfig {
   }
   const raw = parseConfigText(text, path);
   const checked = checkConfig(raw, path);
+  const problems = fileProblems(checked.config, checked.warnings);
+  if (problems.length) throw new ConfigError(problems.map((p) => `${path}: ${p}`).join('\n'), problems);
   if (checked.config.proxmox_api_token_secret) {
     try {
       const mode = statSync(path).mode & 0o777;
@@ -85,6 +89,40 @@ export function loadConfig(path: string): LoadedConfig {
   return { path, raw, ...checked };
 }
 
+/** Where proxmox_api_token_secret_file is read from (relative: in systemd's $CREDENTIALS_DIRECTORY). */
+function secretFilePath(file: string, env: NodeJS.ProcessEnv): string {
+  return isAbsolute(file) ? file : join(env.CREDENTIALS_DIRECTORY ?? '.', file);
+}
+
+/**
+ * What the files the config names say, found at load time so that they are config errors
+ * (exit 2, the key named) instead of failures halfway through a tick: the CA file must be
+ * readable, the secret file must not be readable by everyone (group-readable is warned about).
+ */
+function fileProblems(config: Config, warnings: string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const problems: string[] = [];
+  if (config.proxmox_ca_file) {
+    try {
+      accessSync(config.proxmox_ca_file, constants.R_OK);
+    } catch (e) {
+      problems.push(`proxmox_ca_file: cannot read ${config.proxmox_ca_file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  const file = config.proxmox_api_token_secret_file;
+  if (file && !config.proxmox_api_token_secret && !env.PROXBALANCE_TOKEN_SECRET) {
+    const full = secretFilePath(file, env);
+    try {
+      const mode = statSync(full).mode & 0o777;
+      const shown = mode.toString(8).padStart(4, '0');
+      if (mode & 0o007) problems.push(`proxmox_api_token_secret_file: ${full} is readable by everyone (mode ${shown}); chmod 600 it (or 640 with the service's group)`);
+      else if (mode & 0o070) warnings.push(`proxmox_api_token_secret_file: ${full} is readable by its group (mode ${shown}); make sure only the service's group is that group`);
+    } catch {
+      /* missing or unreadable: resolveTokenSecret says so, naming the key */
+    }
+  }
+  return problems;
+}
+
 /**
  * The API token secret: PROXBALANCE_TOKEN_SECRET, else proxmox_api_token_secret, else the file
  * named by proxmox_api_token_secret_file (relative names are looked up in $CREDENTIALS_DIRECTORY,
@@ -95,7 +133,7 @@ export function resolveTokenSecret(config: Config, configPath: string, env: Node
   if (config.proxmox_api_token_secret) return config.proxmox_api_token_secret;
   const file = config.proxmox_api_token_secret_file;
   if (file) {
-    const full = isAbsolute(file) ? file : join(env.CREDENTIALS_DIRECTORY ?? '.', file);
+    const full = secretFilePath(file, env);
     try {
       const secret = readFileSync(full, 'utf8').trim();
       if (!secret) throw new ConfigError(`${configPath}: proxmox_api_token_secret_file ${full} is empty`);

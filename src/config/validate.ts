@@ -144,6 +144,13 @@ export function validateConfig(cfg: unknown): string[] {
   }
   // What a JSON Schema cannot say.
   const c = cfg as Config;
+  const hosts = Array.isArray(c.proxmox_host) ? c.proxmox_host : [c.proxmox_host];
+  hosts.forEach((h, i) => {
+    const at = Array.isArray(c.proxmox_host) ? `proxmox_host[${i}]` : 'proxmox_host';
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(h) || /[/?#@\s]/.test(h)) {
+      problems.push(`${at} must be a host name or address only, without scheme, path or port (got ${show(h)}); the port is proxmox_port`);
+    }
+  });
   const sched = c.automated_migrations.schedule;
   if (!IANAZone.isValidZone(sched.timezone)) {
     problems.push(`automated_migrations.schedule.timezone must be an IANA time zone such as "Europe/Berlin" (got ${show(sched.timezone)})`);

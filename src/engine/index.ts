@@ -26,6 +26,7 @@ export type * from './types.js';
 export { REASON } from './rules.js';
 export { windowOpen, checkSchedule } from './windows.js';
 export { IMBALANCE_TARGET, IMBALANCE_TRIGGER, MIN_IMPROVEMENT } from './score.js';
+export { recheckMove, type RecheckMove } from './recheck.js';
 
 /** `now` as epoch milliseconds; throws a TypeError for an invalid Date or a non-finite number. */
 export function toMillis(now: Now): number {

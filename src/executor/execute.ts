@@ -3,10 +3,11 @@ import { log } from '../log/logger.js';
 import type { Config } from '../config/load.js';
 import type { MigrationRecord } from '../history/store.js';
 import type { GuestType, MigratePrecondition } from '../pve/types.js';
-import { PveMigrationUnknownError } from '../pve/errors.js';
+import type { PveMigrationUnknownError } from '../pve/errors.js';
+import { startErrorKind, type StartErrorKind } from './start-errors.js';
 import { guestRef } from '../util/guest.js';
 import { formatBytes, formatElapsed, LogFollower, progressText, stoppedOutcome, type TaskOutcome } from './follow.js';
-import { migratingVmids, type ExecutorPort } from './port.js';
+import { MIGRATION_TASK_TYPES, migratingVmids, type ExecutorPort } from './port.js';
 
 /** The part of a planned move the executor needs. */
 export interface MoveToExecute {
@@ -26,7 +27,7 @@ export interface MoveToExecute {
   companions?: Array<{ vmid: number; name: string; type: GuestType; source: string }>;
 }
 
-export type ExecStatus = 'completed' | 'failed' | 'timeout' | 'interrupted' | 'skipped';
+export type ExecStatus = 'completed' | 'failed' | 'timeout' | 'interrupted' | 'unknown' | 'skipped';
 
 export interface ExecResult {
   move: MoveToExecute;
@@ -41,6 +42,8 @@ export interface ExecOptions {
   port: ExecutorPort;
   config: Config;
   runId: string;
+  /** When the tick that planned the moves started (the intent records' planned_at). */
+  plannedAt?: Date;
   /** Appends a history record (fsync'd) — called the moment a UPID is known, and at each outcome. */
   record: (r: MigrationRecord) => void;
   /** True once SIGTERM/SIGINT arrived: start nothing new, record in-flight moves as interrupted. */
@@ -50,6 +53,12 @@ export interface ExecOptions {
   pollMs?: number;
   /** Milliseconds between progress lines in the log (default 10000). */
   progressMs?: number;
+  /**
+   * The fresh look right before each request: why the move must not start now (source or target
+   * offline or in maintenance, no quorum, the target's caps with everything already started this
+   * run), or null. A failure to look is a reason too (fail closed).
+   */
+  freshLook?: (move: MoveToExecute, startedThisRun: readonly MoveToExecute[]) => Promise<string | null>;
 }
 
 
@@ -74,6 +83,8 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
   const ours = new Map<number, Promise<void>>();
   /** UPIDs of our migrations whose end we have seen. */
   const ended = new Set<string>();
+  /** Moves this run sent (started, or whose answer was lost): the fresh look counts them on their targets. */
+  const sentThisRun: MoveToExecute[] = [];
   let failed = false;
 
   const skip = (move: MoveToExecute, detail: string) => {
@@ -150,9 +161,14 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
         withLocalDisks = pre.hasLocalDisks;
       }
     } catch (e) {
-      log.warn(`${label}: migrate precondition check failed, going on without it: ${(e as Error).message}`);
+      // Fail closed: what ties the guest to its node is unknown, so it is not moved this run.
+      return skip(move, `Migrate precondition could not be read, tried again next run: ${(e as Error).message}`);
     }
 
+    if (opts.freshLook) {
+      const why = await opts.freshLook(move, sentThisRun);
+      if (why) return skip(move, why);
+    }
     // The checks above took time: a signal or a failure may have come meanwhile.
     const late = halt();
     if (late) return skip(move, late);
@@ -163,36 +179,36 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
       guest_type: move.type, source: move.source, target: move.target, confidence: move.confidence, reason: move.reason,
       ...(move.kind ? { kind: move.kind } : {}),
     };
-    let upid: string;
-    const startedAt = now();
+    // Write-ahead: the intent is on disk (fsync'd) before the request is sent. When it cannot be
+    // written, nothing is sent: a migration never starts without its record.
     try {
-      upid = await opts.port.migrate({ vmid: move.vmid, type: move.type, node: move.source, status: current.status }, move.target, { withLocalDisks });
+      opts.record({ ...base, at: now().toISOString(), status: 'intent', upid: null, planned_at: (opts.plannedAt ?? now()).toISOString() });
     } catch (e) {
-      // The answer was lost: the migration may have started. Look for its task, never re-POST.
-      // The task may take a moment to show in the cluster's list: look a few times.
-      let found: Array<{ upid: string }> = [];
-      if (e instanceof PveMigrationUnknownError) {
-        for (let i = 0; i < 5 && !found.length; i++) {
-          await sleep(Math.min(pollMs, 1000));
-          found = await opts.port.findMigrationTasks({ vmid: move.vmid, node: move.source, since: e.sentAt - 60, types: ['qmigrate', 'vzmigrate', 'hamigrate'] }).catch(() => []);
-        }
-      }
-      if (found[0]) {
-        log.warn(`${label}: the answer to the migrate request was lost, but its task ${found[0].upid} exists: following it`);
-        upid = found[0].upid;
-      } else {
-        const msg = e instanceof PveMigrationUnknownError ? `${(e as Error).message}; no task of it was found` : (e as Error).message;
-        log.error(`${label}: migration to ${move.target} failed to start: ${msg}`);
-        failed = true;
-        results.push({ move, status: 'failed', migrationId, upid: null, detail: msg });
-        opts.record({ ...base, at: now().toISOString(), status: 'failed', upid: null, started_at: startedAt.toISOString(), finished_at: now().toISOString(), error: msg });
+      throw new Error(`cannot record the intent to migrate ${label} in the history (${(e as Error).message}); nothing was sent to Proxmox`);
+    }
+    const startedAt = now();
+    const sent = await sendMigrate(opts, move, current.status, withLocalDisks, pollMs);
+    if ('upid' in sent || sent.kind === 'unknown') sentThisRun.push(move);
+    if (!('upid' in sent)) {
+      const end = now().toISOString();
+      if (sent.kind === 'unknown') {
+        // The migration may run: an unknown, looked up by the next tick; no halt, no failure.
+        log.warn(`${label}: ${sent.message}; recorded as unknown, the next run looks up its task`);
+        results.push({ move, status: 'unknown', migrationId, upid: null, detail: sent.message });
+        opts.record({ ...base, at: end, status: 'unknown', upid: null, started_at: startedAt.toISOString(), error: sent.message });
         return;
       }
+      const detail = sent.kind === 'refused' ? `Refused by Proxmox: ${sent.message}` : `Transient error, tried again next run: ${sent.message}`;
+      log.warn(`${label} (${move.name}): not migrated: ${detail}`);
+      results.push({ move, status: 'skipped', migrationId, upid: null, detail });
+      opts.record({ ...base, at: end, status: 'never_started', upid: null, error: detail });
+      return;
     }
+    const upid = sent.upid;
     try {
       opts.record({ ...base, at: now().toISOString(), status: 'started', upid, started_at: startedAt.toISOString() });
     } catch (e) {
-      // The migration runs whatever the disk says: follow it anyway, and start nothing more.
+      // The migration runs whatever the disk says (its intent is on disk): follow it anyway, and start nothing more.
       broken = `cannot record in the history (${(e as Error).message})`;
       log.error(`${label}: migration started (${upid}) but the history could not record it: ${(e as Error).message}`);
     }
@@ -232,6 +248,32 @@ export async function executeMoves(moves: readonly MoveToExecute[], opts: ExecOp
     });
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p)).catch(() => {});
+  }
+}
+
+type Sent = { upid: string } | { kind: StartErrorKind; message: string };
+
+/**
+ * Sends the migrate request once. A lost answer (the request may have reached Proxmox) is looked
+ * up in the source node's task list for a few seconds before it is called unknown.
+ */
+async function sendMigrate(opts: ExecOptions, move: MoveToExecute, status: string, withLocalDisks: boolean, pollMs: number): Promise<Sent> {
+  try {
+    return { upid: await opts.port.migrate({ vmid: move.vmid, type: move.type, node: move.source, status }, move.target, { withLocalDisks }) };
+  } catch (e) {
+    const kind = startErrorKind(e);
+    if (!kind) throw e;
+    if (kind !== 'unknown') return { kind, message: (e as Error).message };
+    const since = (e as PveMigrationUnknownError).sentAt;
+    for (let i = 0; i < 5; i++) {
+      await sleep(Math.min(pollMs, 1000));
+      const found = await opts.port.findMigrationTasks({ vmid: move.vmid, node: move.source, since, types: [...MIGRATION_TASK_TYPES] }).catch(() => []);
+      if (found[0]) {
+        log.warn(`${guestRef(move.vmid, move.type)}: the answer to the migrate request was lost, but its task ${found[0].upid} exists: following it`);
+        return { upid: found[0].upid };
+      }
+    }
+    return { kind, message: `${(e as Error).message}; no task of it was found yet` };
   }
 }
 

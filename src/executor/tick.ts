@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { log } from '../log/logger.js';
+import { log, registerSecret } from '../log/logger.js';
 import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
-import { appendRecord, readHistory, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
+import { appendRecord, prepareRecordValidation, readHistory, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
 import { activeHalt, engineHistoryView, failureWithoutHalt, lastRun, unfinishedMigrations } from '../history/views.js';
 import { acquireLock, LockBusyError } from '../history/lock.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
-import { takeSnapshot } from '../pve/snapshot.js';
-import { plan as makePlan } from '../engine/index.js';
+import { SnapshotReadError, takeSnapshot } from '../pve/snapshot.js';
+import { plan as makePlan, recheckMove, type RecheckMove } from '../engine/index.js';
+import { PveError } from '../pve/errors.js';
 import type { GateName, Plan } from '../engine/types.js';
 import { REASON } from '../engine/rules.js';
 import { evaluateGates } from '../engine/gates.js';
@@ -63,6 +64,21 @@ export function makeRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * The fresh look before a migrate request: the cluster read again (the hour averages kept from the
+ * tick's snapshot) and the move checked on it by the engine, with everything this run already sent.
+ */
+async function freshLook(client: PveClient, planned: ClusterSnapshot, cfg: LoadedConfig['config'], move: RecheckMove, sent: readonly RecheckMove[]): Promise<string | null> {
+  let fresh: ClusterSnapshot;
+  try {
+    fresh = await takeSnapshot(client, { strict: true, averagesFrom: planned });
+  } catch (e) {
+    if (!(e instanceof SnapshotReadError) && !(e instanceof PveError)) throw e;
+    return `Fresh look before the request failed, tried again next run: ${(e as Error).message}`;
+  }
+  return recheckMove(fresh, planned, cfg, move, sent);
+}
+
 export function haltMessage(h: { vmid: number; at: string; guest_type?: string; error: string }): string {
   const label = h.guest_type === 'lxc' ? `CT ${h.vmid}` : `VM ${h.vmid}`;
   return `Automation halted after failed migration of ${label} at ${h.at}; run \`proxbalance resume\``;
@@ -79,6 +95,8 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
 
   // A missing or unreadable secret is a config error: found before anything else happens.
   const secret = resolveTokenSecret(cfg, loaded.path);
+  // Scrubbed from every log line and every history record, wherever it turns up (a task log line).
+  registerSecret(secret);
   let lock;
   try {
     lock = await acquireLock(historyPath);
@@ -139,6 +157,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
   };
 
   try {
+    prepareRecordValidation();
     const read = await readHistory(historyPath);
     for (const w of read.warnings) log.warn(w);
     records = read.records;
@@ -160,10 +179,11 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     // Outcomes of migrations an earlier run could not see to the end.
     const unfinished = unfinishedMigrations(records);
     if (unfinished.length) {
+      const knownUpids = new Set(records.flatMap((r) => (r.type === 'migration' && r.upid ? [r.upid] : [])));
       await reconcile(getClient(), unfinished, runId, (r) => {
         append(r);
         if (r.status === 'failed') haltAfter(r, ' (a failure found when its outcome was looked up)');
-      }, now);
+      }, now, knownUpids);
     }
 
     if (!am.enabled && !opts.dryRunFlag) {
@@ -193,7 +213,18 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
       return result;
     }
 
-    const snapshot = await takeSnapshot(getClient());
+    // Fail closed: a read the decision depends on that fails means no plan and no migration.
+    let snapshot: ClusterSnapshot;
+    try {
+      snapshot = await takeSnapshot(getClient(), { strict: true });
+    } catch (e) {
+      if (!(e instanceof SnapshotReadError)) throw e;
+      const reason = `Cluster not fully read, nothing moved: ${e.failures.map((f) => `${f.read}: ${f.error}`).join('; ')}`;
+      log.error(reason);
+      finishRun('error', { reason });
+      result.exitCode = 1;
+      return result;
+    }
     result.snapshot = snapshot;
     for (const u of snapshot.unknowns) log.warn(`could not learn: ${u}`);
     let plan = makePlan(snapshot, cfg, view, startedAt.getTime());
@@ -276,11 +307,13 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     };
     const { results, error: execError } = await executeMoves(
       plan.moves.map((m) => ({ ...m, ...(verified.get(m.vmid) ? { precondition: verified.get(m.vmid)! } : {}) })),
-      { port: getClient(), config: cfg, runId, record: recordMigration, stopping, now, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}), ...(opts.progressMs ? { progressMs: opts.progressMs } : {}) },
+      { port: getClient(), config: cfg, runId, plannedAt: startedAt, record: recordMigration, freshLook: (m, sent) => freshLook(getClient(), snapshot, cfg, m, sent), stopping, now, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}), ...(opts.progressMs ? { progressMs: opts.progressMs } : {}) },
     );
     result.results = results;
     const failed = results.filter((r) => r.status === 'failed');
     const timedOut = results.filter((r) => r.status === 'timeout');
+    // A lost answer: the outcome is not known yet (not a failure), and is looked up by a later run.
+    const unknown = results.filter((r) => r.status === 'unknown');
     const completed = results.filter((r) => r.status === 'completed');
     const moveDecisions: DecisionRecord[] = results.map((r) => ({
       vmid: r.move.vmid, name: r.move.name, guest_type: r.move.type, action: r.status === 'skipped' ? 'skip' : 'move',
@@ -290,13 +323,13 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     const started = results.filter((r) => r.status !== 'skipped');
     const interrupted = results.filter((r) => r.status === 'interrupted');
     const outcome: RunRecord['outcome'] = !started.length ? 'no_action'
-      : failed.length + timedOut.length + interrupted.length === 0 && results.every((r) => r.status === 'completed') ? 'success'
-        : failed.length + timedOut.length === 0 || completed.length + interrupted.length ? 'partial' : 'failed';
+      : results.every((r) => r.status === 'completed') ? 'success'
+        : failed.length + timedOut.length > 0 && completed.length + interrupted.length + unknown.length === 0 ? 'failed' : 'partial';
     finishRun(outcome, {
-      ...notes, gates, decisions: [...moveDecisions, ...skipDecisions], summary: { ...summary, moves_completed: completed.length, moves_failed: failed.length + timedOut.length },
+      ...notes, gates, decisions: [...moveDecisions, ...skipDecisions], summary: { ...summary, moves_completed: completed.length, moves_failed: failed.length + timedOut.length, ...(unknown.length ? { moves_unknown: unknown.length } : {}) },
       ...(execError ? { reason: `Stopped starting migrations: ${execError}` } : interrupted.length && stopping() ? { reason: 'Stopped by signal: migrations in flight recorded as interrupted (Proxmox finishes them)' } : {}),
     });
-    if (failed.length || timedOut.length || execError) result.exitCode = 1;
+    if (failed.length || timedOut.length || unknown.length || execError) result.exitCode = 1;
     return result;
   } catch (e) {
     const msg = (e as Error).message;

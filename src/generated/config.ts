@@ -5,7 +5,7 @@
  */
 export interface ProxbalanceConfig {
   /**
-   * Proxmox VE host name or IP address to talk to, or a list of them: when one does not answer, the next is tried.
+   * Proxmox VE host name or IP address to talk to, or a list of them: when one does not answer, the next is tried. A name or address only: a scheme (https://), a path or a port in it is a config error (the port is proxmox_port).
    */
   proxmox_host: string | [string, ...string[]];
   /**
@@ -21,7 +21,7 @@ export interface ProxbalanceConfig {
    */
   proxmox_api_token_secret: string;
   /**
-   * Path of a file holding the API token secret (for example a systemd credential). A relative path is looked up in $CREDENTIALS_DIRECTORY when systemd sets it. Used when proxmox_api_token_secret is empty.
+   * Path of a file holding the API token secret (for example a systemd credential). A relative path is looked up in $CREDENTIALS_DIRECTORY when systemd sets it. Used when proxmox_api_token_secret is empty. A file readable by everyone is a config error (chmod 600, or 640 with the service's group; group-readable is warned about).
    */
   proxmox_api_token_secret_file: string;
   /**
@@ -29,7 +29,7 @@ export interface ProxbalanceConfig {
    */
   proxmox_verify_ssl: boolean;
   /**
-   * PEM file of an extra certificate authority to trust, e.g. a copy of the cluster's /etc/pve/pve-root-ca.pem.
+   * PEM file of an extra certificate authority to trust, e.g. a copy of the cluster's /etc/pve/pve-root-ca.pem. A file that cannot be read is a config error, found when the config is loaded.
    */
   proxmox_ca_file: string;
   /**

@@ -1,7 +1,7 @@
 /* Generated from schemas/history.schema.json by scripts/gen-types.mjs: do not edit. Run `npm run gen`. */
 
 /**
- * One line of the history file (JSON lines, append only). Every record carries the format version v and its type. Timestamps are ISO 8601 UTC with Z. A migration has several records with the same migration_id (started, then its outcome); readers fold them into the latest state.
+ * One line of the history file (JSON lines, append only). Every record carries the format version v and its type. Timestamps are ISO 8601 UTC with Z. A migration has several records with the same migration_id (intent, started, then its outcome); readers fold them into the latest state.
  */
 export type HistoryRecord = RunRecord | MigrationRecord | HaltedRecord | ResumedRecord | NotificationRecord;
 export type Timestamp = string;
@@ -88,7 +88,15 @@ export interface MigrationRecord {
   kind?: string;
   confidence?: number;
   reason?: string;
-  status: "started" | "completed" | "failed" | "timeout" | "interrupted" | "dry-run";
+  /**
+   * intent: written and fsync'd before the migrate request is sent (write-ahead); started: Proxmox answered with its task (upid); unknown: the answer to the request was lost and no task of it was found yet; never_started: no migration ran (Proxmox refused the request, a transient error, or no task was found for an intent); then completed, failed, timeout (left running, outcome looked up later), interrupted (the run stopped following it). Only intent and started/unknown/timeout/interrupted wait for an outcome.
+   */
+  status:
+    "intent" | "started" | "unknown" | "completed" | "failed" | "timeout" | "interrupted" | "never_started" | "dry-run";
+  /**
+   * When the tick that planned this move started (intent records).
+   */
+  planned_at?: string;
   upid?: string | null;
   started_at?: Timestamp;
   finished_at?: Timestamp;

@@ -7,8 +7,9 @@ import { foldMigrations, migrationTime, type MigrationState } from './views.js';
  *
  * Counting rules (docs/monitoring.md repeats them):
  * - A migration counts once, in its latest state (its records folded), in the period it started.
- * - Live migrations: every status but dry-run. `attempted` is all of them; `pending` are those
- *   whose outcome is not recorded yet (started, interrupted).
+ * - Live migrations: every status but dry-run and never_started (nothing ran). `attempted` is all
+ *   of them; `pending` are those whose outcome is not recorded yet (intent, started, unknown,
+ *   interrupted).
  * - success rate = completed / (completed + failed + timeout); null when none has finished.
  * - Dry-run moves are counted apart and never in the live figures.
  * - median duration: over completed live migrations that recorded duration_s.
@@ -78,6 +79,7 @@ function period(items: readonly Timed[], fromMs: number, toMs: number): PeriodSt
       p.dry_run++;
       continue;
     }
+    if (m.status === 'never_started') continue;
     p.attempted++;
     if (m.status === 'completed') {
       p.completed++;
@@ -119,6 +121,7 @@ function daily(items: readonly Timed[], now: Date, days: number, zone: string): 
     let i = starts.length - 1;
     while (i > 0 && t < starts[i]!) i--;
     const row = rows[i]!;
+    if (m.status === 'never_started') continue;
     if (m.status === 'dry-run') row.dry_run++;
     else if (m.status === 'completed') row.completed++;
     else if (m.status === 'failed') row.failed++;

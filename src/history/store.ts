@@ -2,6 +2,7 @@ import { closeSync, createReadStream, fstatSync, fsyncSync, mkdirSync, openSync,
 import { dirname } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { loadSchema } from '../util/resources.js';
+import { redact } from '../log/logger.js';
 import type { HistoryRecord, RunRecord } from '../generated/history.js';
 
 export type { HistoryRecord, RunRecord, MigrationRecord, HaltedRecord, ResumedRecord, NotificationRecord, GateRecord, DecisionRecord } from '../generated/history.js';
@@ -26,6 +27,14 @@ function validatorFor(type: string): ValidateFunction | undefined {
   return validators.get(type);
 }
 
+/**
+ * Compiles the record validators now (about 50 ms), so that the first append of a run, the
+ * write-ahead intent of a migration, costs only its write and fsync.
+ */
+export function prepareRecordValidation(): void {
+  validatorFor('migration');
+}
+
 /** Why a parsed value is not a history record we know, or null when it is one. */
 export function recordProblem(value: unknown): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
@@ -41,14 +50,15 @@ export function recordProblem(value: unknown): string | null {
 }
 
 /**
- * Appends one record. Creates the file (mode 0640) and its folder when missing. When the file
+ * Appends one record. Creates the file (mode 0640) and its folder (0750) when missing. When the file
  * does not end in a newline (a torn write of a crashed process), the new line starts with one,
  * so the torn line stays torn and the new record is whole.
  */
 export function appendRecord(path: string, record: HistoryRecord): void {
   const problem = recordProblem(record);
   if (problem) throw new Error(`refusing to write an invalid ${record.type} record to ${path}: ${problem}`);
-  mkdirSync(dirname(path), { recursive: true });
+  // 0750 whatever the umask: the history names guests and nodes.
+  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
   const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
   try {
     let prefix = '';
@@ -63,13 +73,42 @@ export function appendRecord(path: string, record: HistoryRecord): void {
       }
       if (last[0] !== 0x0a) prefix = '\n';
     }
-    const line = Buffer.from(`${prefix}${JSON.stringify(record)}\n`, 'utf8');
+    // The token secret never reaches the disk, whatever carried it (a task log line, an error).
+    const line = Buffer.from(`${prefix}${redact(JSON.stringify(record))}\n`, 'utf8');
     const written = writeSync(fd, line);
     if (written !== line.length) throw new Error(`short write to ${path} (${written} of ${line.length} bytes)`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+const MAX_DEPTH = 64;
+
+/** How many '{' and '[' a text holds (a cheap bound on its depth, by native search). */
+function openers(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('{'); i >= 0 && n <= MAX_DEPTH; i = text.indexOf('{', i + 1)) n++;
+  for (let i = text.indexOf('['); i >= 0 && n <= MAX_DEPTH; i = text.indexOf('[', i + 1)) n++;
+  return n;
+}
+
+/** The deepest nesting of objects and arrays in a JSON text (brackets inside strings ignored). */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
 }
 
 export interface ReadResult {
@@ -106,6 +145,12 @@ export async function readHistory(path: string): Promise<ReadResult> {
       pendingTorn = null;
     }
     if (line.trim() === '') return;
+    // Our records nest 4 levels deep; thousands (a damaged or hostile line) would overflow the
+    // stack of whatever walks the record later (JSON.stringify for --json, the validator).
+    if (line.length > 2 * MAX_DEPTH && openers(line) > MAX_DEPTH && nestingDepth(line) > MAX_DEPTH) {
+      warnings.push(`${path} line ${lineNo}: skipped, nested deeper than ${MAX_DEPTH} levels`);
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(line);

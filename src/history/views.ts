@@ -36,12 +36,19 @@ export function activeHalt(records: readonly HistoryRecord[]): HaltedRecord | nu
 }
 
 /**
- * Migrations whose outcome is not known yet: started (the process may have died), interrupted
- * (stopped by a signal while Proxmox went on) or timed out (left running). Each has a UPID to
- * look up.
+ * Statuses that wait for an outcome: intent (written before the migrate request: the process may
+ * have died before or after sending it), started (the process may have died), unknown (the
+ * request's answer was lost), interrupted (stopped by a signal while Proxmox went on) and timeout
+ * (left running).
+ */
+export const AWAITING_OUTCOME: ReadonlySet<MigrationStatus> = new Set(['intent', 'started', 'unknown', 'interrupted', 'timeout']);
+
+/**
+ * Migrations whose outcome is not known yet. Those with a UPID are looked up by it; an intent or
+ * an unknown without one is looked up by guest, source node and time.
  */
 export function unfinishedMigrations(records: readonly HistoryRecord[]): MigrationState[] {
-  return foldMigrations(records).filter((m) => (m.status === 'started' || m.status === 'interrupted' || m.status === 'timeout') && m.upid);
+  return foldMigrations(records).filter((m) => AWAITING_OUTCOME.has(m.status) && (m.upid || m.status === 'intent' || m.status === 'unknown'));
 }
 
 export function lastRun(records: readonly HistoryRecord[], filter: (r: RunRecord) => boolean = () => true): RunRecord | null {
@@ -52,9 +59,12 @@ export function lastRun(records: readonly HistoryRecord[], filter: (r: RunRecord
   return null;
 }
 
-/** Live migrations (dry runs excluded) started at or after `sinceMs`, folded, oldest first. */
+/**
+ * Live migrations started at or after `sinceMs`, folded, oldest first. Dry runs and migrations
+ * that never started are left out: they moved nothing.
+ */
 export function liveMigrationsSince(records: readonly HistoryRecord[], sinceMs: number): MigrationState[] {
-  return foldMigrations(records).filter((m) => m.status !== 'dry-run' && Date.parse(migrationTime(m)) >= sinceMs);
+  return foldMigrations(records).filter((m) => m.status !== 'dry-run' && m.status !== 'never_started' && Date.parse(migrationTime(m)) >= sinceMs);
 }
 
 /** When a migration started: its started_at, else the time of its first record. */
@@ -63,7 +73,7 @@ export function migrationTime(m: MigrationState): string {
 }
 
 export type MigrationStatus = MigrationRecord['status'];
-export const MIGRATION_STATUSES: readonly MigrationStatus[] = ['started', 'completed', 'failed', 'timeout', 'interrupted', 'dry-run'];
+export const MIGRATION_STATUSES: readonly MigrationStatus[] = ['intent', 'started', 'unknown', 'completed', 'failed', 'timeout', 'interrupted', 'never_started', 'dry-run'];
 export type RunOutcome = RunRecord['outcome'];
 export const RUN_OUTCOMES: readonly RunOutcome[] = ['no_action', 'success', 'partial', 'failed', 'skipped', 'disabled', 'halted', 'error'];
 
@@ -159,7 +169,8 @@ export function engineHistoryView(records: readonly HistoryRecord[], nowMs: numb
       vmid: m.vmid,
       source: m.source,
       target: m.target,
-      status: m.status as 'started' | 'completed' | 'failed' | 'timeout' | 'interrupted',
+      // An intent or a lost answer may be a migration under way: the engine treats it as started.
+      status: (m.status === 'intent' || m.status === 'unknown' ? 'started' : m.status) as 'started' | 'completed' | 'failed' | 'timeout' | 'interrupted',
       started_at: m.started_at ?? m.first_at,
       ...(m.finished_at ? { finished_at: m.finished_at } : {}),
     })),

@@ -25,6 +25,20 @@ export function redact(text: string): string {
   return out;
 }
 
+/**
+ * Control characters shown escaped (\\n, \\x1b, …): a guest name or a task log line from the
+ * cluster cannot forge a log line or drive the terminal.
+ */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (ch) => {
+    if (ch === '\n') return '\\n';
+    if (ch === '\r') return '\\r';
+    if (ch === '\t') return '\\t';
+    return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
 function resolveFormat(format: LogFormat): Exclude<LogFormat, 'auto'> {
   if (format !== 'auto') return format;
   if (process.env.JOURNAL_STREAM) return 'journal';
@@ -34,13 +48,13 @@ function resolveFormat(format: LogFormat): Exclude<LogFormat, 'auto'> {
 function lineFormat(kind: Exclude<LogFormat, 'auto'>, color: boolean): winston.Logform.Format {
   return winston.format.printf((info) => {
     const { level, message, timestamp: _t, ...rest } = info as Record<string, unknown> & { level: string; message: unknown };
-    const msg = redact(String(message));
+    const raw = redact(String(message));
+    const msg = kind === 'json' ? raw : escapeControls(raw);
     if (kind === 'json') {
       return redact(JSON.stringify({ time: new Date().toISOString(), level, message: msg, ...rest }));
     }
-    // journald reads one entry per line: every line of a multi-line message carries the priority,
-    // so `journalctl -p err` shows all of an error, not only its first line.
-    if (kind === 'journal') return msg.split('\n').map((l) => `<${PRIORITY[level] ?? 6}>${l}`).join('\n');
+    // One message, one line (its line breaks are escaped): journald reads one entry per line.
+    if (kind === 'journal') return `<${PRIORITY[level] ?? 6}>${msg}`;
     const time = new Date().toISOString().slice(11, 19);
     let lvl = level.padEnd(5);
     if (color) {

@@ -36,16 +36,16 @@ type Prom = typeof import('prom-client');
 type Reg = { registers: InstanceType<Prom['Registry']>[]; pc: Prom };
 
 function history(reg: Reg, records: readonly HistoryRecord[]): void {
-  const byStatus = new reg.pc.Counter({ registers: reg.registers, name: 'proxbalance_migrations_total', help: 'Migrations in the whole history by their latest status (completed, failed, timeout; dry_run: simulated moves).', labelNames: ['status'] });
-  const pending = new reg.pc.Gauge({ registers: reg.registers, name: 'proxbalance_migrations_pending', help: 'Live migrations whose outcome the history does not hold yet (started or interrupted).' });
+  const byStatus = new reg.pc.Counter({ registers: reg.registers, name: 'proxbalance_migrations_total', help: 'Migrations in the whole history by their latest status (completed, failed, timeout; never_started: Proxmox refused the request or no task ran; dry_run: simulated moves).', labelNames: ['status'] });
+  const pending = new reg.pc.Gauge({ registers: reg.registers, name: 'proxbalance_migrations_pending', help: 'Live migrations whose outcome the history does not hold yet (intent, started, unknown or interrupted).' });
   const duration = new reg.pc.Histogram({ registers: reg.registers, name: 'proxbalance_migration_duration_seconds', help: 'Duration of completed live migrations in the whole history.', buckets: DURATION_BUCKETS });
-  for (const s of ['completed', 'failed', 'timeout', 'dry_run']) byStatus.inc({ status: s }, 0);
+  for (const s of ['completed', 'failed', 'timeout', 'never_started', 'dry_run']) byStatus.inc({ status: s }, 0);
   pending.set(0);
   for (const m of foldMigrations(records)) {
     if (m.status === 'completed') {
       byStatus.inc({ status: 'completed' });
       if (typeof m.duration_s === 'number') duration.observe(m.duration_s);
-    } else if (m.status === 'failed' || m.status === 'timeout') byStatus.inc({ status: m.status });
+    } else if (m.status === 'failed' || m.status === 'timeout' || m.status === 'never_started') byStatus.inc({ status: m.status });
     else if (m.status === 'dry-run') byStatus.inc({ status: 'dry_run' });
     else pending.inc();
   }

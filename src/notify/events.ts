@@ -28,8 +28,8 @@ const FAILED = new Set(['failed', 'timeout']);
 function moveLine(m: MigrationState): string {
   const what = `${guestRef(m.vmid, m.guest_type)} (${m.name}): ${m.source} → ${m.target}`;
   const dur = typeof m.duration_s === 'number' ? ` in ${Math.round(m.duration_s)} s` : '';
-  const status = m.status === 'dry-run' ? 'dry run' : m.status;
-  return `- ${what}: ${status}${dur}${m.error && FAILED.has(m.status) ? `: ${m.error}` : ''}`;
+  const status = m.status === 'dry-run' ? 'dry run' : m.status === 'never_started' ? 'not started' : m.status;
+  return `- ${what}: ${status}${dur}${m.error && (FAILED.has(m.status) || m.status === 'never_started') ? `: ${m.error}` : ''}`;
 }
 
 /** The migrations this run started (their first record is this run's), folded, in the order they started. */
@@ -46,10 +46,13 @@ export function completeMessage(run: RunRecord, records: readonly HistoryRecord[
   const dryRun = run.mode === 'dry-run';
   const ok = moves.filter((m) => m.status === 'completed').length;
   const failed = moves.filter((m) => FAILED.has(m.status)).length;
+  const notStarted = moves.filter((m) => m.status === 'never_started').length;
+  const tried = moves.length - notStarted;
   const lines = dryRun
     ? [`Simulated: ${moves.length}`]
-    : [`Total attempted: ${moves.length}`, `Successful: ${ok}`, `Failed: ${failed}`];
-  if (!dryRun && moves.length - ok - failed) lines.push(`Outcome not known yet: ${moves.length - ok - failed}`);
+    : [`Total attempted: ${tried}`, `Successful: ${ok}`, `Failed: ${failed}`];
+  if (!dryRun && tried - ok - failed) lines.push(`Outcome not known yet: ${tried - ok - failed}`);
+  if (notStarted) lines.push(`Not started (Proxmox refused or no task ran): ${notStarted}`);
   lines.push(...moves.map(moveLine));
   if (run.reason) lines.push(run.reason);
   if (dryRun) lines.push('Mode: dry run (nothing was migrated)');

@@ -463,17 +463,29 @@ export class PveClient {
   }
 
   /**
-   * Migration tasks of a guest on its source node started since `since`, newest first (from
-   * GET /cluster/tasks). For an HA-managed guest, call it with the default types after the
+   * Tasks of one node, running and finished (GET /nodes/{node}/tasks with source=all), optionally
+   * of one guest and started since a time. Read from the node itself: unlike /cluster/tasks (a
+   * list the nodes broadcast now and then), it shows a task the moment it starts.
+   */
+  nodeTasks(node: string, f: { vmid?: number; since?: number; limit?: number } = {}): Promise<ClusterTaskEntry[]> {
+    return this.get(`/nodes/${encodeURIComponent(node)}/tasks`, { source: 'all', vmid: f.vmid, since: f.since, limit: f.limit ?? 100 });
+  }
+
+  /**
+   * Migration tasks of a guest on its source node started since `since`, oldest first (from the
+   * node's own task list). For an HA-managed guest, call it with the default types after the
    * `hamigrate` task to find the real `qmigrate`/`vzmigrate` (started by root@pam); after a lost
-   * POST answer, call it with hamigrate included to learn whether the migration started.
+   * POST answer or for an intent without an outcome, call it with hamigrate included to learn
+   * whether the migration started.
    */
   async findMigrationTasks(f: FindTaskOptions): Promise<ClusterTaskEntry[]> {
     const types = f.types ?? ['qmigrate', 'vzmigrate'];
-    const tasks = await this.clusterTasks();
+    // A few seconds of clock skew between us and the node are allowed.
+    const since = Math.max(0, Math.floor(f.since) - 5);
+    const tasks = await this.nodeTasks(f.node, { vmid: f.vmid, since });
     return tasks
-      .filter((t) => types.includes(t.type) && t.id === String(f.vmid) && t.node === f.node && t.starttime >= f.since - 5 && !(f.exclude ?? []).includes(t.upid))
-      .sort((a, b) => b.starttime - a.starttime);
+      .filter((t) => types.includes(t.type) && String(t.id) === String(f.vmid) && t.node === f.node && t.starttime >= since && !(f.exclude ?? []).includes(t.upid))
+      .sort((a, b) => a.starttime - b.starttime);
   }
 
   /**

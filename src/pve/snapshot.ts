@@ -70,68 +70,104 @@ export function lrmState(status: string): string {
 
 const why = (e: unknown) => (e instanceof PveError ? e.message : (e as Error)?.message ?? String(e));
 
+/**
+ * The reads a decision depends on, in one place. In a strict snapshot (the one a tick plans on)
+ * the failure of any of them (an error status, no answer, a refusal for want of a privilege)
+ * fails the whole snapshot with a SnapshotReadError naming each failed read: no guest is moved on
+ * partial data. A read added to the snapshot that the decision depends on is declared here and
+ * made through `required()` in takeSnapshot.
+ */
+export const REQUIRED_READS = {
+  resources: 'GET /cluster/resources',
+  status: 'GET /cluster/status',
+  tasks: 'GET /cluster/tasks',
+  ha: 'GET /cluster/ha/status/current',
+  options: 'GET /cluster/options',
+  rrddata: 'GET /nodes/{node}/rrddata',
+} as const;
+// The HA placement reads (ha-read.ts: /cluster/ha/resources, rules or groups) fail closed per
+// guest instead: when one fails, the snapshot says so and no HA-managed guest is moved.
+export type RequiredRead = keyof typeof REQUIRED_READS;
+
+export interface ReadFailure {
+  /** The request, e.g. "GET /nodes/pve2/rrddata". */
+  read: string;
+  error: string;
+}
+
+/** A strict snapshot could not read everything the decision depends on. */
+export class SnapshotReadError extends PveError {
+  constructor(readonly failures: ReadFailure[]) {
+    super(`cannot decide on partial data: ${failures.map((f) => `${f.read} failed (${f.error})`).join('; ')}`);
+    this.name = 'SnapshotReadError';
+  }
+}
+
 export interface SnapshotOptions {
   now?: Date;
+  /** Fail (SnapshotReadError) when any required read fails, instead of recording it as unknown. */
+  strict?: boolean;
+  /**
+   * Take the nodes' hour averages from this earlier snapshot instead of reading rrddata again
+   * (the fresh look before a migrate request: the averages cannot have changed much, the
+   * current figures can).
+   */
+  averagesFrom?: ClusterSnapshot;
 }
 
 export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}): Promise<ClusterSnapshot> {
   const startCount = client.requestCount;
   const unknowns: string[] = [];
-  const optional = async <T>(what: string, p: Promise<T>): Promise<T | null> => {
-    try {
-      return await p;
-    } catch (e) {
-      if (e instanceof PveApiError) {
-        unknowns.push(`${what}: ${e.status === 403 ? `not permitted (${e.pveMessage})` : e.message}`);
-        return null;
-      }
-      throw e;
-    }
-  };
+  const failures: ReadFailure[] = [];
+  /** A required read: its answer, or the API error that kept it from us (recorded as a failure). */
+  const required = <T>(read: RequiredRead, p: Promise<T>, path?: string): Promise<T | PveError> =>
+    p.catch((e: unknown) => {
+      if (!(e instanceof PveError)) throw e;
+      failures.push({ read: path ? `GET ${path}` : REQUIRED_READS[read], error: e instanceof PveApiError ? `${e.status} ${e.pveMessage}` : why(e) });
+      return e;
+    });
 
-  const resourcesP = client.clusterResources();
-  const statusP = client.clusterStatus();
-  const tasksP = client.clusterTasks();
-  const haP = optional('HA status (GET /cluster/ha/status/current)', client.haStatus());
-  const optionsP = optional('cluster options (GET /cluster/options)', client.clusterOptions());
-  const placementP = readHaPlacement(client);
+  const resourcesP = required('resources', client.clusterResources());
+  const statusP = required('status', client.clusterStatus());
+  const tasksP = required('tasks', client.clusterTasks());
+  const haP = required('ha', client.haStatus());
+  const optionsP = required('options', client.clusterOptions());
+  // The fresh look before a request keeps the placement it planned with (no extra requests).
+  const placementP = opts.averagesFrom ? Promise.resolve(null) : readHaPlacement(client);
   // rrddata as soon as the resources tell which nodes are online.
   const rrdP = resourcesP.then((res) =>
-    Promise.all(
+    res instanceof Error || opts.averagesFrom ? [] : Promise.all(
       res
         .filter((r) => r.type === 'node' && r.status === 'online' && r.node)
-        .map(async (r) => {
-          try {
-            return [r.node!, await client.nodeRrd(r.node!)] as const;
-          } catch (e) {
-            if (!(e instanceof PveError)) throw e;
-            return [r.node!, e] as const;
-          }
-        }),
+        .map(async (r) => [r.node!, await required('rrddata', client.nodeRrd(r.node!), `/nodes/${r.node!}/rrddata`)] as const),
     ),
   );
   // Settle everything before deciding, so no request is left running when one fails.
-  const [resR, statusR, tasksR, haR, optR, rrdR, placeR] = await Promise.allSettled([resourcesP, statusP, tasksP, haP, optionsP, rrdP, placementP]);
-  const value = <T>(r: PromiseSettledResult<T>): T => {
-    if (r.status === 'rejected') throw r.reason;
-    return r.value;
+  const [resources, statusR, tasks, haR, optR, rrdR, haPlacement] = await Promise.all([resourcesP, statusP, tasksP, haP, optionsP, rrdP, placementP]);
+  if (opts.strict && failures.length) throw new SnapshotReadError(failures.sort((a, b) => a.read.localeCompare(b.read, undefined, { numeric: true })));
+  // Without them there is nothing to describe.
+  if (resources instanceof Error) throw resources;
+  if (tasks instanceof Error) throw tasks;
+  const tolerated = <T>(r: T | PveError, what: string): T | null => {
+    if (!(r instanceof Error)) return r;
+    if (r instanceof PveApiError && r.status === 403) {
+      unknowns.push(`${what}: not permitted (${r.pveMessage})${what.includes('/cluster/status') ? '; grant Sys.Audit on /' : ''}`);
+      return null;
+    }
+    if (what.includes('/cluster/status')) throw r;
+    if (r instanceof PveApiError) {
+      unknowns.push(`${what}: ${r.message}`);
+      return null;
+    }
+    throw r;
   };
-  const resources = value(resR);
-  let status: ClusterStatusEntry[] | null;
-  try {
-    status = value(statusR);
-  } catch (e) {
-    if (!(e instanceof PveApiError && e.status === 403)) throw e;
-    status = null;
-    unknowns.push(`quorum and node membership (GET /cluster/status): not permitted (${e.pveMessage}); grant Sys.Audit on /`);
-  }
-  const taskEntries = value(tasksR);
-  const ha = value(haR) as HaStatusEntry[] | null;
-  const options = value(optR) as Record<string, unknown> | null;
-  const rrd = new Map<string, RrdPoint[] | PveError>(value(rrdR));
-  const haPlacement = value(placeR);
+  const status = tolerated(statusR, 'quorum and node membership (GET /cluster/status)');
+  const ha = tolerated(haR, 'HA status (GET /cluster/ha/status/current)');
+  const options = tolerated(optR, 'cluster options (GET /cluster/options)');
+  const rrd = new Map<string, RrdPoint[] | Error>(rrdR);
   return buildSnapshot({
-    resources, status, tasks: taskEntries, ha, options, rrd, unknowns, haPlacement,
+    resources, status, tasks, ha, options, rrd, unknowns, ...(haPlacement ? { haPlacement } : {}),
+    ...(opts.averagesFrom ? { averages: new Map(opts.averagesFrom.nodes.map((n) => [n.name, n.avg] as const)) } : {}),
     host: client.host ?? client.hosts[0]!, requests: client.requestCount - startCount, now: opts.now ?? new Date(),
   });
 }
@@ -145,6 +181,8 @@ export interface SnapshotInput {
   options: Record<string, unknown> | null;
   /** Node → its rrddata points, or the error that kept them from us. */
   rrd: Map<string, RrdPoint[] | Error>;
+  /** Node → its hour averages, known already (taken instead of rrd for the nodes it names). */
+  averages?: Map<string, SnapshotNode['avg']>;
   /** Things already known to be unknown. */
   unknowns?: string[];
   /** The HA placement reads (ha-read.ts); absent: the snapshot has no `ha` section. */
@@ -194,9 +232,10 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
       unknowns.push(`node ${name}: no cpu/memory figures in /cluster/resources`);
     }
     let avg: SnapshotNode['avg'] = null;
-    const got = rrd.get(name);
+    const got = input.averages?.has(name) ? input.averages.get(name) ?? [] : rrd.get(name);
     if (st === 'online') {
-      if (got instanceof Error) {
+      if (got && !Array.isArray(got) && !(got instanceof Error)) avg = got;
+      else if (got instanceof Error) {
         complete = false;
         unknowns.push(`rrddata of ${name}: ${why(got)}`);
       } else if (got) {

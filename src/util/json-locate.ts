@@ -8,7 +8,11 @@ export interface JsonProblem {
   message: string;
 }
 
-export function locateJsonError(text: string): JsonProblem | null {
+/**
+ * Where a JSON text stops being valid, or with `duplicates`, also where an object repeats a key
+ * (JSON.parse keeps the last silently: a second "dry_run" would win without a word).
+ */
+export function locateJsonError(text: string, opts: { duplicates?: boolean } = {}): JsonProblem | null {
   let i = 0;
   const fail = (message: string): never => {
     throw Object.assign(new Error(message), { at: i });
@@ -51,10 +55,18 @@ export function locateJsonError(text: string): JsonProblem | null {
     if (c === '{') {
       i++; ws();
       if (text[i] === '}') { i++; return; }
+      const keys = new Set<string>();
       for (;;) {
         ws();
         if (text[i] !== '"') fail(text[i] === '}' ? "trailing comma before '}'" : `expected a quoted key, found ${describe()}`);
-        str(); ws();
+        const keyAt = i;
+        str();
+        if (opts.duplicates) {
+          const key = JSON.parse(text.slice(keyAt, i)) as string;
+          if (keys.has(key)) { i = keyAt; fail(`duplicate key ${JSON.stringify(key)} (JSON keeps only the last one)`); }
+          keys.add(key);
+        }
+        ws();
         if (text[i] !== ':') fail(`expected ':' after key, found ${describe()}`);
         i++;
         value(); ws();

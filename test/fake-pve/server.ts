@@ -343,6 +343,25 @@ export const ROUTES: Record<string, Handler> = {
   },
   'POST /nodes/{node}/qemu/{vmid}/migrate': (c) => postMigrate(c, 'qemu'),
   'POST /nodes/{node}/lxc/{vmid}/migrate': (c) => postMigrate(c, 'lxc'),
+  'GET /nodes/{node}/tasks': (c) => {
+    // The node's own task list (proxied to the node: fails while it is offline); tasks it runs.
+    need(c, 'Sys.Audit', `/nodes/${c.params.node}`);
+    nodeOnline(c);
+    const source = c.query.get('source') ?? 'archive';
+    const vmid = c.query.get('vmid');
+    const since = Number(c.query.get('since') ?? 0);
+    const type = c.query.get('typefilter');
+    const limit = Number(c.query.get('limit') ?? 50);
+    return c.state.visibleTasks()
+      .filter((t) => t.node === c.params.node && (source === 'all' || (source === 'active') === !t.ended))
+      .filter((t) => (!vmid || t.id === vmid) && t.starttime >= since && (!type || t.type === type))
+      .slice(0, limit || undefined)
+      .map((t) => {
+        const e: Record<string, unknown> = { upid: t.upid, node: t.node, pid: t.pid, pstart: t.pstart, starttime: t.starttime, type: t.type, id: t.id, user: t.user };
+        if (t.ended) Object.assign(e, { status: t.exitstatus, endtime: Math.floor(t.endMs / 1000) });
+        return e;
+      });
+  },
   'GET /nodes/{node}/tasks/{upid}/status': (c) => {
     const t = taskOf(c);
     const e: Record<string, unknown> = { upid: t.upid, node: t.node, pid: t.pid, pstart: t.pstart, starttime: t.starttime, type: t.type, id: t.id, user: t.user, status: t.ended ? 'stopped' : 'running' };
