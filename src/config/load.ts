@@ -120,7 +120,7 @@ function secretFilePath(file: string, env: NodeJS.ProcessEnv): string {
 /**
  * What the files the config names say, found at load time so that they are config errors
  * (exit 2, the key named) instead of failures halfway through a tick: the CA file must be
- * readable, the secret file must not be readable by everyone (group-readable is warned about).
+ * readable, the secret file must not be readable by everyone.
  */
 function fileProblems(config: Config, warnings: string[], env: NodeJS.ProcessEnv = process.env): string[] {
   const problems: string[] = [];
@@ -137,8 +137,9 @@ function fileProblems(config: Config, warnings: string[], env: NodeJS.ProcessEnv
     try {
       const mode = statSync(full).mode & 0o777;
       const shown = mode.toString(8).padStart(4, '0');
-      if (mode & 0o007) problems.push(`proxmox_api_token_secret_file: ${full} is readable by everyone (mode ${shown}); chmod 600 it (or 640 with the service's group)`);
-      else if (mode & 0o070) warnings.push(`proxmox_api_token_secret_file: ${full} is readable by its group (mode ${shown}); make sure only the service's group is that group`);
+      // The package's layout is root:proxbalance 0640: the service reads through its group, so
+      // only "everyone" is a problem, and the advice keeps the service able to read the file.
+      if (mode & 0o007) problems.push(`proxmox_api_token_secret_file: ${full} is readable by everyone (mode ${shown}); chown root:proxbalance ${full} && chmod 0640 ${full}`);
     } catch {
       /* missing or unreadable: resolveTokenSecret says so, naming the key */
     }

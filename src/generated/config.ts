@@ -21,7 +21,7 @@ export interface ProxbalanceConfig {
    */
   proxmox_api_token_secret: string;
   /**
-   * Path of a file holding the API token secret (for example a systemd credential). A relative path is looked up in $CREDENTIALS_DIRECTORY when systemd sets it. Used when proxmox_api_token_secret is empty. A file readable by everyone is a config error (chmod 600, or 640 with the service's group; group-readable is warned about).
+   * Path of a file holding the API token secret (for example a systemd credential). A relative path is looked up in $CREDENTIALS_DIRECTORY when systemd sets it. Used when proxmox_api_token_secret is empty. A file readable by everyone is a config error (chown root:proxbalance and chmod 0640: the service reads it through its group).
    */
   proxmox_api_token_secret_file: string;
   /**
