@@ -298,6 +298,24 @@ async function follow(move: MoveToExecute, base: RecordBase, firstUpid: string, 
   }
 }
 
+/** The record fields a finished task's outcome fills in. */
+function outcomeFields(o: TaskOutcome): Partial<MigrationRecord> {
+  return {
+    exitstatus: o.exitstatus,
+    ...(o.error ? { error: o.error } : {}),
+    ...(o.transferredBytes !== null ? { transferred_bytes: o.transferredBytes } : {}),
+    ...(o.avgSpeedBytesPerS !== null ? { avg_speed_bytes_s: o.avgSpeedBytesPerS } : {}),
+  };
+}
+
+async function logProgress(follower: LogFollower, label: string, startedAt: Date, now: () => Date): Promise<void> {
+  try {
+    const p = await follower.update();
+    const text = progressText(p);
+    log.info(`${label}: ${text ? `${text}, ` : ''}elapsed ${formatElapsed((now().getTime() - startedAt.getTime()) / 1000)}`);
+  } catch { /* progress is best effort */ }
+}
+
 async function followTask(move: MoveToExecute, base: RecordBase, firstUpid: string, startedAt: Date, opts: ExecOptions, pollMs: number, now: () => Date, onUpid: (u: string) => void): Promise<ExecResult> {
   const label = guestRef(move.vmid, move.type);
   const timeoutMs = opts.config.automated_migrations.rules.migration_timeout_minutes * 60_000;
@@ -310,12 +328,6 @@ async function followTask(move: MoveToExecute, base: RecordBase, firstUpid: stri
     opts.record({ ...base, at: end.toISOString(), status: status as MigrationRecord['status'], upid, started_at: startedAt.toISOString(), finished_at: end.toISOString(), duration_s: Math.round((end.getTime() - startedAt.getTime()) / 100) / 10, ...extra });
     return { move, status, migrationId: base.migration_id, upid, detail };
   };
-  const outcomeFields = (o: TaskOutcome): Partial<MigrationRecord> => ({
-    exitstatus: o.exitstatus,
-    ...(o.error ? { error: o.error } : {}),
-    ...(o.transferredBytes !== null ? { transferred_bytes: o.transferredBytes } : {}),
-    ...(o.avgSpeedBytesPerS !== null ? { avg_speed_bytes_s: o.avgSpeedBytesPerS } : {}),
-  });
 
   for (;;) {
     if (opts.stopping()) {
@@ -375,11 +387,7 @@ async function followTask(move: MoveToExecute, base: RecordBase, firstUpid: stri
     }
     if (Date.now() - lastProgress >= progressMs) {
       lastProgress = Date.now();
-      try {
-        const p = await follower.update();
-        const text = progressText(p);
-        log.info(`${label}: ${text ? `${text}, ` : ''}elapsed ${formatElapsed((now().getTime() - startedAt.getTime()) / 1000)}`);
-      } catch { /* progress is best effort */ }
+      await logProgress(follower, label, startedAt, now);
     }
     await sleep(pollMs);
   }

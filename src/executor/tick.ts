@@ -84,271 +84,361 @@ export function haltMessage(h: { vmid: number; at: string; guest_type?: string; 
   return `Automation halted after failed migration of ${label} at ${h.at}; run \`proxbalance resume\``;
 }
 
-/** One tick: lock, throttle, reconcile, gates, snapshot, plan, execute or simulate, record. */
-export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<TickResult> {
+/** What every step of a tick shares: the config, the run's identity, and the records so far. */
+interface Tick {
+  loaded: LoadedConfig;
+  cfg: LoadedConfig['config'];
+  am: LoadedConfig['config']['automated_migrations'];
+  opts: TickOptions;
+  now: () => Date;
+  stopping: () => boolean;
+  historyPath: string;
+  result: TickResult;
+  startedAt: Date;
+  runId: string;
+  dryRun: boolean;
+  notifier: TickNotifier;
+  records: HistoryRecord[];
+  client: PveClient | null;
+  getClient: () => PveClient;
+  append: (r: HistoryRecord) => void;
+  finishRun: (outcome: RunRecord['outcome'], extra?: Partial<RunRecord>) => RunRecord;
+  haltAfter: (m: Pick<MigrationRecord, 'vmid' | 'guest_type' | 'migration_id' | 'error'>, how: string) => void;
+}
+
+/** What the plan step hands on to whichever of simulate/execute follows. */
+interface Recorded {
+  gates: GateRecord[];
+  skipDecisions: DecisionRecord[];
+  summary: ReturnType<typeof planSummary>;
+  notes: { notes?: string[] };
+}
+
+/** The history lock; null when the tick should end now (result says how). */
+async function acquireTickLock(historyPath: string, opts: TickOptions, result: TickResult): Promise<Awaited<ReturnType<typeof acquireLock>> | null> {
+  try {
+    return await acquireLock(historyPath);
+  } catch (e) {
+    if (!(e instanceof LockBusyError)) throw e;
+    // A timer tick that finds another run busy just steps aside; a manual one is told it failed.
+    if (opts.scheduled) {
+      log.info(`skipped: ${e.message}`);
+      return null;
+    }
+    log.error(e.message);
+    result.exitCode = 1;
+    return null;
+  }
+}
+
+function newTick(loaded: LoadedConfig, opts: TickOptions, secret: string, result: TickResult): Tick {
   const cfg = loaded.config;
   const am = cfg.automated_migrations;
   const now = opts.now ?? (() => new Date());
-  const stopping = opts.stopping ?? (() => false);
-  const historyPath = cfg.history_file;
-  const result: TickResult = { exitCode: 0, run: null, plan: null, snapshot: null, results: [], apiRequests: 0 };
-
-  // A missing or unreadable secret is a config error: found before anything else happens.
-  const secret = resolveTokenSecret(cfg, loaded.path);
-  // Scrubbed from every log line and every history record, wherever it turns up (a task log line).
-  registerSecret(secret);
-  let lock;
-  try {
-    lock = await acquireLock(historyPath);
-  } catch (e) {
-    if (e instanceof LockBusyError) {
-      if (opts.scheduled) {
-        log.info(`skipped: ${e.message}`);
-        return result;
-      }
-      log.error(e.message);
-      result.exitCode = 1;
-      return result;
-    }
-    throw e;
-  }
-
-  let client: PveClient | null = null;
-  const getClient = () => {
-    client ??= new PveClient(clientOptionsFromConfig(cfg, secret, log));
-    return client;
-  };
   const startedAt = now();
   const runId = makeRunId(startedAt);
   const trigger = opts.scheduled ? 'scheduled' : 'manual';
   const dryRun = opts.dryRunFlag || am.dry_run;
   const mode = dryRun ? 'dry-run' : 'live';
-  const notifier = new TickNotifier(loaded, runId, now);
-  let records: HistoryRecord[] = [];
-  const append = (r: HistoryRecord) => {
-    appendRecord(historyPath, r);
-    records.push(r);
-  };
-  const finishRun = (outcome: RunRecord['outcome'], extra: Partial<RunRecord> = {}): RunRecord => {
-    const run: RunRecord = {
-      v: 1, type: 'run', run_id: runId, started_at: startedAt.toISOString(), finished_at: now().toISOString(), trigger, mode,
-      gates: [], outcome, decisions: [], ...extra,
-    };
-    // A tick that decided exactly what the previous one did (the steady state: same skips, same
-    // reasons) names that run instead of repeating hundreds of decisions.
-    const prev = lastRun(records);
-    if (run.decisions.length && prev?.decisions.length && JSON.stringify(prev.decisions) === JSON.stringify(run.decisions)) {
-      appendRecord(historyPath, { ...run, decisions: [], decisions_same_as: prev.run_id });
-      records.push(run);
-    } else append(run);
-    result.run = run;
-    return run;
-  };
-
-  /**
-   * abort_on_failure: the halt is appended right after the failure is recorded, whoever records it
-   * (the executor, reconciliation, or this tick finding a run that died in between).
-   */
-  const haltAfter = (m: Pick<MigrationRecord, 'vmid' | 'guest_type' | 'migration_id' | 'error'>, how: string) => {
-    if (!am.safety_checks.abort_on_failure || activeHalt(records)) return;
-    const halted: HistoryRecord = { v: 1, type: 'halted', at: now().toISOString(), run_id: runId, vmid: m.vmid, guest_type: m.guest_type, migration_id: m.migration_id, error: m.error ?? 'migration failed' };
-    append(halted);
-    log.error(`automation halted${how}: ${haltMessage(halted as { vmid: number; at: string; error: string })}`);
-  };
-
-  try {
-    prepareRecordValidation();
-    const read = await readHistory(historyPath);
-    for (const w of read.warnings) log.warn(w);
-    records = read.records;
-
-    // Throttle first: a timer tick that is not due does nothing at all (no record, no request).
-    if (opts.scheduled) {
-      // A run dated after now (the clock was stepped back) does not hold the next ones back.
-      const last = lastRun(records, (r) => r.trigger === 'scheduled' && Date.parse(r.started_at) <= startedAt.getTime());
-      const due = last ? Date.parse(last.started_at) + am.check_interval_minutes * 60_000 - THROTTLE_SLACK_MS : 0;
-      if (startedAt.getTime() < due) {
-        log.debug(`scheduled run skipped: the last one started at ${last!.started_at}, check_interval_minutes is ${am.check_interval_minutes}`);
-        return result;
-      }
-    }
-
-    // A run killed between a failure and its halt record: halt now.
-    const lostHalt = failureWithoutHalt(records);
-    if (lostHalt) haltAfter(lostHalt, ` (the failure recorded by run ${lostHalt.run_id} was never followed by its halt)`);
-    // Outcomes of migrations an earlier run could not see to the end.
-    const unfinished = unfinishedMigrations(records);
-    if (unfinished.length) {
-      const knownUpids = new Set(records.flatMap((r) => (r.type === 'migration' && r.upid ? [r.upid] : [])));
-      await reconcile(getClient(), unfinished, runId, (r) => {
-        append(r);
-        if (r.status === 'failed') haltAfter(r, ' (a failure found when its outcome was looked up)');
-      }, now, knownUpids);
-    }
-
-    if (!am.enabled && !opts.dryRunFlag) {
-      log.info('Automation disabled (automated_migrations.enabled is false): nothing to do');
-      finishRun('disabled', { reason: 'Automation disabled' });
-      return result;
-    }
-    if (!am.enabled) log.info('Automation is disabled (automated_migrations.enabled is false); this dry run shows what it would do');
-
-    const halt = activeHalt(records);
-    if (halt) {
-      const msg = haltMessage(halt);
-      log.warn(msg);
-      finishRun('halted', { reason: msg, gates: [{ name: 'halted', passed: false, message: msg }] });
-      return result;
-    }
-
-    // Time-based gates need no cluster data: judge them first, and spend no API request on a tick
-    // that a blackout or a closed window stops anyway.
-    const view = engineHistoryView(records, startedAt.getTime());
-    const early = evaluateGates(NO_CLUSTER, cfg, view, startedAt.getTime()).gates.slice(0, 3);
-    const closed = early.find((g) => !g.passed);
-    // A dry run asked for by hand still shows what the tick would do (docs/decisions.md): the plan
-    // lists its moves as held back by the gate.
-    if (closed && !(opts.dryRunFlag && !opts.scheduled)) {
-      const reason = `${GATE_REASON[closed.name]}: ${closed.message}`;
-      log.info(`skipped: ${reason}`);
-      finishRun('skipped', { reason, gates: early.map((g) => ({ name: g.name, passed: g.passed, message: g.message })) });
-      return result;
-    }
-
-    // Fail closed: a read the decision depends on that fails means no plan and no migration.
-    let snapshot: ClusterSnapshot;
-    try {
-      snapshot = await takeSnapshot(getClient(), { strict: true });
-    } catch (e) {
-      if (!(e instanceof SnapshotReadError)) throw e;
-      const reason = `Cluster not fully read, nothing moved: ${e.failures.map((f) => `${f.read}: ${f.error}`).join('; ')}`;
-      log.error(reason);
-      finishRun('error', { reason });
-      result.exitCode = 1;
-      return result;
-    }
-    result.snapshot = snapshot;
-    for (const u of snapshot.unknowns) log.warn(`could not learn: ${u}`);
-    let plan = makePlan(snapshot, cfg, view, startedAt.getTime());
-    // Verify each planned move with Proxmox's migrate precondition (one request per planned move,
-    // never per guest): what ties a guest to its node is not in the cluster-wide answers. What it
-    // learns goes into the snapshot and the plan is made again, so a blocked move gives its slot
-    // to the next-best one instead of failing at execution time.
-    const verified = new Map<number, MigratePrecondition>();
-    for (let round = 0; round < 3 && plan.allowed; round++) {
-      let learned = false;
-      for (const m of plan.moves) {
-        if (verified.has(m.vmid)) continue;
-        let pre: MigratePrecondition;
-        try {
-          pre = await getClient().migratePrecondition({ vmid: m.vmid, type: m.type, node: m.source }, m.target);
-        } catch (e) {
-          log.warn(`${guestRef(m.vmid, m.type)}: migrate precondition check failed (${(e as Error).message}); the executor checks again before moving`);
-          continue;
-        }
-        verified.set(m.vmid, pre);
-        if (!pre.known) continue;
-        const guest = snapshot.guests.find((g) => g.vmid === m.vmid);
-        if (!guest) continue;
-        guest.local = {
-          disks_bytes: pre.localDisksBytes,
-          resources: m.type === 'qemu' ? pre.localResources : [],
-          not_allowed: pre.notAllowed,
-        };
-        if (pre.notAllowed[m.target] || guest.local.resources.length || pre.localDisksBytes > 0) learned = true;
-      }
-      if (!learned) break;
-      plan = makePlan(snapshot, cfg, view, startedAt.getTime());
-    }
-    result.plan = plan;
-    const gates: GateRecord[] = plan.gates.map((g) => ({ name: g.name, passed: g.passed, message: g.message }));
-    for (const g of plan.gates) (g.passed ? log.debug : log.info)(`gate ${g.name}: ${g.passed ? 'passed' : 'failed'}: ${g.message}`);
-    for (const n of plan.notes) log.info(n);
-    const guestType = new Map(snapshot.guests.map((g) => [g.vmid, g.type] as const));
-    const skipDecisions: DecisionRecord[] = plan.skipped.map((s) => {
-      const t = guestType.get(s.vmid) ?? 'qemu';
-      log.info(`${guestRef(s.vmid, t)} (${s.name}): skipped: ${s.reason}${s.detail ? ` (${s.detail})` : ''}`);
-      return {
-        vmid: s.vmid, name: s.name, guest_type: t, action: 'skip', reason: s.detail ? `${s.reason} (${s.detail})` : s.reason,
-        source: s.node, ...(s.target ? { target: s.target } : {}), ...(s.kind ? { kind: s.kind } : {}), ...(s.confidence !== undefined ? { confidence: s.confidence } : {}),
+  const t: Tick = {
+    loaded, cfg, am, opts, now, stopping: opts.stopping ?? (() => false), historyPath: cfg.history_file, result, startedAt, runId, dryRun,
+    notifier: new TickNotifier(loaded, runId, now), records: [], client: null,
+    getClient: () => (t.client ??= new PveClient(clientOptionsFromConfig(cfg, secret, log))),
+    append: (r) => {
+      appendRecord(t.historyPath, r);
+      t.records.push(r);
+    },
+    finishRun: (outcome, extra = {}) => {
+      const run: RunRecord = {
+        v: 1, type: 'run', run_id: runId, started_at: startedAt.toISOString(), finished_at: now().toISOString(), trigger, mode,
+        gates: [], outcome, decisions: [], ...extra,
       };
-    });
-    const notes = plan.notes.length ? { notes: plan.notes } : {};
-    const summary = {
-      imbalance_before: plan.summary.imbalance_before,
-      imbalance_after: plan.summary.imbalance_after,
-      moves_planned: plan.moves.length,
-      gib_moved: plan.summary.gib_moved,
-      api_requests: snapshot.api.requests,
-    };
+      // A tick that decided exactly what the previous one did (the steady state: same skips, same
+      // reasons) names that run instead of repeating hundreds of decisions.
+      const prev = lastRun(t.records);
+      if (run.decisions.length && prev?.decisions.length && JSON.stringify(prev.decisions) === JSON.stringify(run.decisions)) {
+        appendRecord(t.historyPath, { ...run, decisions: [], decisions_same_as: prev.run_id });
+        t.records.push(run);
+      } else t.append(run);
+      result.run = run;
+      return run;
+    },
+    /**
+     * abort_on_failure: the halt is appended right after the failure is recorded, whoever records it
+     * (the executor, reconciliation, or this tick finding a run that died in between).
+     */
+    haltAfter: (m, how) => {
+      if (!am.safety_checks.abort_on_failure || activeHalt(t.records)) return;
+      const halted: HistoryRecord = { v: 1, type: 'halted', at: now().toISOString(), run_id: runId, vmid: m.vmid, guest_type: m.guest_type, migration_id: m.migration_id, error: m.error ?? 'migration failed' };
+      t.append(halted);
+      log.error(`automation halted${how}: ${haltMessage(halted as { vmid: number; at: string; error: string })}`);
+    },
+  };
+  return t;
+}
 
+async function loadRecords(t: Tick): Promise<void> {
+  prepareRecordValidation();
+  const read = await readHistory(t.historyPath);
+  for (const w of read.warnings) log.warn(w);
+  t.records = read.records;
+}
+
+/** Throttle first: a timer tick that is not due does nothing at all (no record, no request). */
+function throttled(t: Tick): boolean {
+  if (!t.opts.scheduled) return false;
+  // A run dated after now (the clock was stepped back) does not hold the next ones back.
+  const last = lastRun(t.records, (r) => r.trigger === 'scheduled' && Date.parse(r.started_at) <= t.startedAt.getTime());
+  const due = last ? Date.parse(last.started_at) + t.am.check_interval_minutes * 60_000 - THROTTLE_SLACK_MS : 0;
+  if (t.startedAt.getTime() >= due) return false;
+  log.debug(`scheduled run skipped: the last one started at ${last!.started_at}, check_interval_minutes is ${t.am.check_interval_minutes}`);
+  return true;
+}
+
+async function reconcileEarlier(t: Tick): Promise<void> {
+  // A run killed between a failure and its halt record: halt now.
+  const lostHalt = failureWithoutHalt(t.records);
+  if (lostHalt) t.haltAfter(lostHalt, ` (the failure recorded by run ${lostHalt.run_id} was never followed by its halt)`);
+  // Outcomes of migrations an earlier run could not see to the end.
+  const unfinished = unfinishedMigrations(t.records);
+  if (!unfinished.length) return;
+  const knownUpids = new Set(t.records.flatMap((r) => (r.type === 'migration' && r.upid ? [r.upid] : [])));
+  await reconcile(t.getClient(), unfinished, t.runId, (r) => {
+    t.append(r);
+    if (r.status === 'failed') t.haltAfter(r, ' (a failure found when its outcome was looked up)');
+  }, t.now, knownUpids);
+}
+
+/** Disabled automation or an active halt end the tick (recorded) before any gate; true when they did. */
+function disabledOrHalted(t: Tick): boolean {
+  if (!t.am.enabled && !t.opts.dryRunFlag) {
+    log.info('Automation disabled (automated_migrations.enabled is false): nothing to do');
+    t.finishRun('disabled', { reason: 'Automation disabled' });
+    return true;
+  }
+  if (!t.am.enabled) log.info('Automation is disabled (automated_migrations.enabled is false); this dry run shows what it would do');
+  const halt = activeHalt(t.records);
+  if (!halt) return false;
+  const msg = haltMessage(halt);
+  log.warn(msg);
+  t.finishRun('halted', { reason: msg, gates: [{ name: 'halted', passed: false, message: msg }] });
+  return true;
+}
+
+/**
+ * Time-based gates need no cluster data: judged first, so no API request is spent on a tick that a
+ * blackout or a closed window stops anyway. True when a gate ended the tick.
+ */
+function closedByTimeGates(t: Tick, view: ReturnType<typeof engineHistoryView>): boolean {
+  const early = evaluateGates(NO_CLUSTER, t.cfg, view, t.startedAt.getTime()).gates.slice(0, 3);
+  const closed = early.find((g) => !g.passed);
+  // A dry run asked for by hand still shows what the tick would do (docs/decisions.md): the plan
+  // lists its moves as held back by the gate.
+  if (!closed || (t.opts.dryRunFlag && !t.opts.scheduled)) return false;
+  const reason = `${GATE_REASON[closed.name]}: ${closed.message}`;
+  log.info(`skipped: ${reason}`);
+  t.finishRun('skipped', { reason, gates: early.map((g) => ({ name: g.name, passed: g.passed, message: g.message })) });
+  return true;
+}
+
+/** Fail closed: a read the decision depends on that fails means no plan and no migration (null). */
+async function readCluster(t: Tick): Promise<ClusterSnapshot | null> {
+  let snapshot: ClusterSnapshot;
+  try {
+    snapshot = await takeSnapshot(t.getClient(), { strict: true });
+  } catch (e) {
+    if (!(e instanceof SnapshotReadError)) throw e;
+    const reason = `Cluster not fully read, nothing moved: ${e.failures.map((f) => `${f.read}: ${f.error}`).join('; ')}`;
+    log.error(reason);
+    t.finishRun('error', { reason });
+    t.result.exitCode = 1;
+    return null;
+  }
+  t.result.snapshot = snapshot;
+  for (const u of snapshot.unknowns) log.warn(`could not learn: ${u}`);
+  return snapshot;
+}
+
+/**
+ * Verify each planned move with Proxmox's migrate precondition (one request per planned move, never
+ * per guest): what ties a guest to its node is not in the cluster-wide answers. What it learns goes
+ * into the snapshot and the plan is made again, so a blocked move gives its slot to the next-best
+ * one instead of failing at execution time.
+ */
+async function planWithPreconditions(t: Tick, snapshot: ClusterSnapshot, view: ReturnType<typeof engineHistoryView>): Promise<{ plan: Plan; verified: Map<number, MigratePrecondition> }> {
+  let plan = makePlan(snapshot, t.cfg, view, t.startedAt.getTime());
+  const verified = new Map<number, MigratePrecondition>();
+  for (let round = 0; round < 3 && plan.allowed; round++) {
+    let learned = false;
+    for (const m of plan.moves) {
+      if (verified.has(m.vmid)) continue;
+      const pre = await checkPrecondition(t, m);
+      if (!pre) continue;
+      verified.set(m.vmid, pre);
+      if (learnFromPrecondition(snapshot, m, pre)) learned = true;
+    }
+    if (!learned) break;
+    plan = makePlan(snapshot, t.cfg, view, t.startedAt.getTime());
+  }
+  t.result.plan = plan;
+  return { plan, verified };
+}
+
+async function checkPrecondition(t: Tick, m: Plan['moves'][number]): Promise<MigratePrecondition | null> {
+  try {
+    return await t.getClient().migratePrecondition({ vmid: m.vmid, type: m.type, node: m.source }, m.target);
+  } catch (e) {
+    log.warn(`${guestRef(m.vmid, m.type)}: migrate precondition check failed (${(e as Error).message}); the executor checks again before moving`);
+    return null;
+  }
+}
+
+/** Writes what the precondition taught into the snapshot's guest; true when it can change the plan. */
+function learnFromPrecondition(snapshot: ClusterSnapshot, m: Plan['moves'][number], pre: MigratePrecondition): boolean {
+  if (!pre.known) return false;
+  const guest = snapshot.guests.find((g) => g.vmid === m.vmid);
+  if (!guest) return false;
+  guest.local = {
+    disks_bytes: pre.localDisksBytes,
+    resources: m.type === 'qemu' ? pre.localResources : [],
+    not_allowed: pre.notAllowed,
+  };
+  return Boolean(pre.notAllowed[m.target] || guest.local.resources.length || pre.localDisksBytes > 0);
+}
+
+function planSummary(plan: Plan, snapshot: ClusterSnapshot) {
+  return {
+    imbalance_before: plan.summary.imbalance_before,
+    imbalance_after: plan.summary.imbalance_after,
+    moves_planned: plan.moves.length,
+    gib_moved: plan.summary.gib_moved,
+    api_requests: snapshot.api.requests,
+  };
+}
+
+/** Logs the gates, notes and skips, and shapes them for the run record. */
+function recordDecisions(plan: Plan, snapshot: ClusterSnapshot): Recorded {
+  const gates: GateRecord[] = plan.gates.map((g) => ({ name: g.name, passed: g.passed, message: g.message }));
+  for (const g of plan.gates) (g.passed ? log.debug : log.info)(`gate ${g.name}: ${g.passed ? 'passed' : 'failed'}: ${g.message}`);
+  for (const n of plan.notes) log.info(n);
+  const guestType = new Map(snapshot.guests.map((g) => [g.vmid, g.type] as const));
+  const skipDecisions: DecisionRecord[] = plan.skipped.map((s) => {
+    const t = guestType.get(s.vmid) ?? 'qemu';
+    log.info(`${guestRef(s.vmid, t)} (${s.name}): skipped: ${s.reason}${s.detail ? ` (${s.detail})` : ''}`);
+    return {
+      vmid: s.vmid, name: s.name, guest_type: t, action: 'skip', reason: s.detail ? `${s.reason} (${s.detail})` : s.reason,
+      source: s.node, ...(s.target ? { target: s.target } : {}), ...(s.kind ? { kind: s.kind } : {}), ...(s.confidence !== undefined ? { confidence: s.confidence } : {}),
+    };
+  });
+  return { gates, skipDecisions, summary: planSummary(plan, snapshot), notes: plan.notes.length ? { notes: plan.notes } : {} };
+}
+
+/** A dry run records each planned move as a 'dry-run' migration, then the run. */
+function simulateMoves(t: Tick, plan: Plan, rec: Recorded): void {
+  const moveDecisions: DecisionRecord[] = plan.moves.map((m) => {
+    log.info(`${guestRef(m.vmid, m.type)} (${m.name}): would migrate ${m.source} → ${m.target} (${m.kind}, confidence ${m.confidence}): ${m.reason}: Dry run`);
+    const at = t.now().toISOString();
+    t.append({
+      v: 1, type: 'migration', at, run_id: t.runId, migration_id: `${t.runId}-${m.vmid}`, vmid: m.vmid, name: m.name, guest_type: m.type,
+      source: m.source, target: m.target, kind: m.kind, confidence: m.confidence, reason: m.reason, status: 'dry-run', upid: null, started_at: at,
+    });
+    return { vmid: m.vmid, name: m.name, guest_type: m.type, action: 'move', reason: m.reason, source: m.source, target: m.target, kind: m.kind, confidence: m.confidence, outcome: 'Dry run' };
+  });
+  t.finishRun(plan.moves.length ? 'success' : 'no_action', { gates: rec.gates, decisions: [...moveDecisions, ...rec.skipDecisions], summary: rec.summary, ...rec.notes });
+}
+
+function executePlan(t: Tick, plan: Plan, verified: Map<number, MigratePrecondition>, snapshot: ClusterSnapshot): ReturnType<typeof executeMoves> {
+  const recordMigration = (r: MigrationRecord) => {
+    t.append(r);
+    if (r.status === 'failed') t.haltAfter(r, '');
+  };
+  const { opts } = t;
+  return executeMoves(
+    plan.moves.map((m) => ({ ...m, ...(verified.get(m.vmid) ? { precondition: verified.get(m.vmid)! } : {}) })),
+    { port: t.getClient(), config: t.cfg, runId: t.runId, plannedAt: t.startedAt, record: recordMigration, freshLook: (m, sent) => freshLook(t.getClient(), snapshot, t.cfg, m, sent), stopping: t.stopping, now: t.now, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}), ...(opts.progressMs ? { progressMs: opts.progressMs } : {}) },
+  );
+}
+
+/** The run record and exit code from what the executor reports. */
+function recordOutcome(t: Tick, { results, error: execError }: Awaited<ReturnType<typeof executeMoves>>, rec: Recorded): void {
+  t.result.results = results;
+  const failed = results.filter((r) => r.status === 'failed');
+  const timedOut = results.filter((r) => r.status === 'timeout');
+  // A lost answer: the outcome is not known yet (not a failure), and is looked up by a later run.
+  const unknown = results.filter((r) => r.status === 'unknown');
+  const completed = results.filter((r) => r.status === 'completed');
+  const moveDecisions: DecisionRecord[] = results.map((r) => ({
+    vmid: r.move.vmid, name: r.move.name, guest_type: r.move.type, action: r.status === 'skipped' ? 'skip' : 'move',
+    reason: r.status === 'skipped' ? r.detail ?? 'skipped' : r.move.reason, source: r.move.source, target: r.move.target,
+    ...(r.move.kind ? { kind: r.move.kind } : {}), confidence: r.move.confidence, outcome: r.status,
+  }));
+  const started = results.filter((r) => r.status !== 'skipped');
+  const interrupted = results.filter((r) => r.status === 'interrupted');
+  const outcome: RunRecord['outcome'] = !started.length ? 'no_action'
+    : results.every((r) => r.status === 'completed') ? 'success'
+      : failed.length + timedOut.length > 0 && completed.length + interrupted.length + unknown.length === 0 ? 'failed' : 'partial';
+  t.finishRun(outcome, {
+    ...rec.notes, gates: rec.gates, decisions: [...moveDecisions, ...rec.skipDecisions], summary: { ...rec.summary, moves_completed: completed.length, moves_failed: failed.length + timedOut.length, ...(unknown.length ? { moves_unknown: unknown.length } : {}) },
+    ...(execError ? { reason: `Stopped starting migrations: ${execError}` } : interrupted.length && t.stopping() ? { reason: 'Stopped by signal: migrations in flight recorded as interrupted (Proxmox finishes them)' } : {}),
+  });
+  if (failed.length || timedOut.length || unknown.length || execError) t.result.exitCode = 1;
+}
+
+/** Closes the client, then notifications and the metrics file (after the run record, never failing the tick), then the lock. */
+async function closeTick(t: Tick, lock: { release: () => Promise<void> }): Promise<void> {
+  t.result.apiRequests = t.client?.requestCount ?? 0;
+  await t.client?.close();
+  if (t.result.run) {
+    await t.notifier.finish(t.result.run, t.records, t.append);
+    await updateMetricsFile(t.cfg, t.records, t.result);
+  }
+  await lock.release();
+}
+
+/**
+ * One tick: acquire → throttle → reconcile → time gates → snapshot → preconditions → plan → record
+ * decisions → execute (or simulate) → record outcome.
+ */
+export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<TickResult> {
+  const result: TickResult = { exitCode: 0, run: null, plan: null, snapshot: null, results: [], apiRequests: 0 };
+  // A missing or unreadable secret is a config error: found before anything else happens.
+  const secret = resolveTokenSecret(loaded.config, loaded.path);
+  // Scrubbed from every log line and every history record, wherever it turns up (a task log line).
+  registerSecret(secret);
+  const lock = await acquireTickLock(loaded.config.history_file, opts, result);
+  if (!lock) return result;
+  const t = newTick(loaded, opts, secret, result);
+  try {
+    await loadRecords(t);
+    if (throttled(t)) return result;
+    await reconcileEarlier(t);
+    if (disabledOrHalted(t)) return result;
+    const view = engineHistoryView(t.records, t.startedAt.getTime());
+    if (closedByTimeGates(t, view)) return result;
+    const snapshot = await readCluster(t);
+    if (!snapshot) return result;
+    const { plan, verified } = await planWithPreconditions(t, snapshot, view);
+    const rec = recordDecisions(plan, snapshot);
     if (!plan.allowed) {
       const failedGate = plan.gates.find((g) => !g.passed)!;
-      finishRun('skipped', { reason: `${GATE_REASON[failedGate.name]}: ${failedGate.message}`, gates, decisions: skipDecisions, summary, ...notes });
+      t.finishRun('skipped', { reason: `${GATE_REASON[failedGate.name]}: ${failedGate.message}`, gates: rec.gates, decisions: rec.skipDecisions, summary: rec.summary, ...rec.notes });
       return result;
     }
-
-    notifier.planned(plan.moves, dryRun);
-    if (dryRun) {
-      const moveDecisions: DecisionRecord[] = plan.moves.map((m) => {
-        log.info(`${guestRef(m.vmid, m.type)} (${m.name}): would migrate ${m.source} → ${m.target} (${m.kind}, confidence ${m.confidence}): ${m.reason}: Dry run`);
-        const at = now().toISOString();
-        append({
-          v: 1, type: 'migration', at, run_id: runId, migration_id: `${runId}-${m.vmid}`, vmid: m.vmid, name: m.name, guest_type: m.type,
-          source: m.source, target: m.target, kind: m.kind, confidence: m.confidence, reason: m.reason, status: 'dry-run', upid: null, started_at: at,
-        });
-        return { vmid: m.vmid, name: m.name, guest_type: m.type, action: 'move', reason: m.reason, source: m.source, target: m.target, kind: m.kind, confidence: m.confidence, outcome: 'Dry run' };
-      });
-      finishRun(plan.moves.length ? 'success' : 'no_action', { gates, decisions: [...moveDecisions, ...skipDecisions], summary, ...notes });
+    t.notifier.planned(plan.moves, t.dryRun);
+    if (t.dryRun) {
+      simulateMoves(t, plan, rec);
       return result;
     }
-
-    const recordMigration = (r: MigrationRecord) => {
-      append(r);
-      if (r.status === 'failed') haltAfter(r, '');
-    };
-    const { results, error: execError } = await executeMoves(
-      plan.moves.map((m) => ({ ...m, ...(verified.get(m.vmid) ? { precondition: verified.get(m.vmid)! } : {}) })),
-      { port: getClient(), config: cfg, runId, plannedAt: startedAt, record: recordMigration, freshLook: (m, sent) => freshLook(getClient(), snapshot, cfg, m, sent), stopping, now, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}), ...(opts.progressMs ? { progressMs: opts.progressMs } : {}) },
-    );
-    result.results = results;
-    const failed = results.filter((r) => r.status === 'failed');
-    const timedOut = results.filter((r) => r.status === 'timeout');
-    // A lost answer: the outcome is not known yet (not a failure), and is looked up by a later run.
-    const unknown = results.filter((r) => r.status === 'unknown');
-    const completed = results.filter((r) => r.status === 'completed');
-    const moveDecisions: DecisionRecord[] = results.map((r) => ({
-      vmid: r.move.vmid, name: r.move.name, guest_type: r.move.type, action: r.status === 'skipped' ? 'skip' : 'move',
-      reason: r.status === 'skipped' ? r.detail ?? 'skipped' : r.move.reason, source: r.move.source, target: r.move.target,
-      ...(r.move.kind ? { kind: r.move.kind } : {}), confidence: r.move.confidence, outcome: r.status,
-    }));
-    const started = results.filter((r) => r.status !== 'skipped');
-    const interrupted = results.filter((r) => r.status === 'interrupted');
-    const outcome: RunRecord['outcome'] = !started.length ? 'no_action'
-      : results.every((r) => r.status === 'completed') ? 'success'
-        : failed.length + timedOut.length > 0 && completed.length + interrupted.length + unknown.length === 0 ? 'failed' : 'partial';
-    finishRun(outcome, {
-      ...notes, gates, decisions: [...moveDecisions, ...skipDecisions], summary: { ...summary, moves_completed: completed.length, moves_failed: failed.length + timedOut.length, ...(unknown.length ? { moves_unknown: unknown.length } : {}) },
-      ...(execError ? { reason: `Stopped starting migrations: ${execError}` } : interrupted.length && stopping() ? { reason: 'Stopped by signal: migrations in flight recorded as interrupted (Proxmox finishes them)' } : {}),
-    });
-    if (failed.length || timedOut.length || unknown.length || execError) result.exitCode = 1;
+    recordOutcome(t, await executePlan(t, plan, verified, snapshot), rec);
     return result;
   } catch (e) {
-    const msg = (e as Error).message;
     try {
-      finishRun('error', { reason: msg });
+      t.finishRun('error', { reason: (e as Error).message });
     } catch (w) {
-      log.error(`could not record the run in ${historyPath}: ${(w as Error).message}`);
+      log.error(`could not record the run in ${t.historyPath}: ${(w as Error).message}`);
     }
     throw e;
   } finally {
-    result.apiRequests = (client as PveClient | null)?.requestCount ?? 0;
-    await (client as PveClient | null)?.close();
-    // Notifications and the metrics file: after the run record, never failing the tick.
-    if (result.run) {
-      await notifier.finish(result.run, records, append);
-      await updateMetricsFile(cfg, records, result);
-    }
-    await lock.release();
+    await closeTick(t, lock);
   }
 }
