@@ -6,7 +6,8 @@ import type { GuestType, MigratePrecondition } from '../pve/types.js';
 import type { PveMigrationUnknownError } from '../pve/errors.js';
 import { startErrorKind, type StartErrorKind } from './start-errors.js';
 import { guestRef } from '../util/guest.js';
-import { MIGRATION_TASK_TYPES, type ExecutorPort } from './port.js';
+import type { ExecutorPort } from './port.js';
+import { MIGRATION_TASK_TYPES } from '../engine/rules.js';
 import { Migration, sleep } from './migration.js';
 import { Slots } from './slots.js';
 

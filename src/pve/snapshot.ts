@@ -9,9 +9,9 @@ import type { ClusterSnapshot, SnapshotGuest, SnapshotNode, SnapshotStorage, Sna
 import type { PveClient } from './client.js';
 import { PveApiError, PveError } from './errors.js';
 import { buildHa, readHaPlacement, type HaPlacementInput } from './ha-read.js';
-import { bool, type ClusterTaskEntry, type ClusterStatusEntry, type HaStatusEntry, type ResourceEntry, type RrdPoint } from './types.js';
+import { MIGRATION_TASK_TYPES } from '../engine/rules.js';
+import { bool, taskRunning, type ClusterTaskEntry, type ClusterStatusEntry, type HaStatusEntry, type ResourceEntry, type RrdPoint } from './types.js';
 
-const MIGRATION_TYPES = new Set(['qmigrate', 'vzmigrate', 'hamigrate']);
 
 /** Tags as Proxmox stores them ("a;b"), tolerating "," and spaces; lower-cased, no empties, no duplicates. */
 export function parseTags(tags: string | undefined | null): string[] {
@@ -323,9 +323,9 @@ function storagesOf(resources: SnapshotInput['resources']): SnapshotStorage[] {
 /** The migration tasks of /cluster/tasks, running or ended. */
 function migrationTasksOf(taskEntries: SnapshotInput['tasks']): SnapshotTask[] {
   return taskEntries
-    .filter((t) => MIGRATION_TYPES.has(t.type))
+    .filter((t) => MIGRATION_TASK_TYPES.has(t.type))
     .map((t) => {
-      const ended = typeof t.endtime === 'number' && t.endtime > 0;
+      const ended = !taskRunning(t);
       return {
         upid: t.upid,
         node: t.node,
