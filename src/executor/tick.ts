@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { log, registerSecret } from '../log/logger.js';
 import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
-import { appendRecord, prepareRecordValidation, readHistory, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
+import { appendRecord, readHistory, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
 import { activeHalt, engineHistoryView, failureWithoutHalt, lastRun, unfinishedMigrations } from '../history/views.js';
 import { acquireLock, LockBusyError } from '../history/lock.js';
 import { haltMessage } from '../history/queries.js';
@@ -174,7 +174,6 @@ function newTick(loaded: LoadedConfig, opts: TickOptions, secret: string, result
 }
 
 async function loadRecords(t: Tick): Promise<void> {
-  prepareRecordValidation();
   const read = await readHistory(t.historyPath);
   for (const w of read.warnings) log.warn(w);
   t.records = read.records;
