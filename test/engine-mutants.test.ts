@@ -201,6 +201,18 @@ test('gates: windows name the window, the local time, and what could not be eval
   assert.equal(g4.migration_window, "pass: migration window 'berlin' is open (Europe/Berlin Wed 13:00)", 'the first open window is named');
 });
 
+test('gates: several window errors and several unknown nodes are each listed, separated (admins read these)', () => {
+  const sched = (s: object) => ({ automated_migrations: { schedule: s } }) as Parameters<typeof config>[0];
+  const g = gateMessages({}, sched({
+    blackout_windows: [wed('mars', { timezone: 'Mars/Olympus' }), wed('same', { start_time: '12:00', end_time: '12:00' }), wed('lunch')],
+    migration_windows: [wed('moon', { timezone: 'Moon/Base' }), wed('bad', { start_time: '12:00', end_time: '12:00' })],
+  }));
+  assert.equal(g.blackout, "FAIL: blackout window 'mars' is active (?) (blackout window 'mars': invalid time zone 'Mars/Olympus'; blackout window 'same': start_time equals end_time (12:00))");
+  assert.equal(g.migration_window, "FAIL: no migration window is open (?) (migration window 'moon': invalid time zone 'Moon/Base'; migration window 'bad': start_time equals end_time (12:00))");
+  const unknown = [node('pve4', { status: 'unknown', complete: false }), node('pve5', { status: 'unknown', complete: false })];
+  assert.equal(gateMessages({ nodes: [...hotCluster().nodes, ...unknown] }).cluster_health, 'FAIL: state of pve4, pve5 unknown');
+});
+
 test('gates: cluster health says what is wrong, and what it checked when nothing is', () => {
   const unknown = node('pve4', { status: 'unknown', complete: false });
   const offline = node('pve5', { status: 'offline', complete: false, avg: null });
