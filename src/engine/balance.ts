@@ -32,7 +32,9 @@ interface Candidate {
 
 /** What the guests of an arrival weigh on their source: memory % + CPU % there (the scale of a load move's gain). */
 export function arrivalFootprint(a: Arrival, s: SimNode): number {
-  return a.guests.reduce((f, g) => f + (g.memOut * 100) / s.maxmem + (g.cpuOut * 100) / s.maxcpu, 0);
+  let f = 0;
+  for (const g of a.guests) f += (g.memOut * 100) / s.maxmem + (g.cpuOut * 100) / s.maxcpu;
+  return f;
 }
 
 export function shouldBalance(p: Planner): boolean {

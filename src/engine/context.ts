@@ -141,7 +141,8 @@ export class Planner {
    * candidate (see candidateTargets), which keeps the count on the safe side.
    */
   arrivalOf(sg: SimGuest): Arrival {
-    const partners = this.rc.ha.guests.get(sg.vmid)?.positive?.members ?? [];
+    const partners = this.rc.ha.guests.get(sg.vmid)?.positive?.members;
+    if (!partners) return this.sim.arrival([sg]); // alone (most guests): nothing to gather
     const along = partners.filter((v) => v !== sg.vmid).map((v) => this.sim.guest(v)).filter((g): g is SimGuest => g !== undefined && !g.moved);
     return this.sim.arrival([sg, ...along]);
   }
