@@ -8,8 +8,8 @@ import { UsageError } from '../util/errors.js';
 import { log } from '../log/logger.js';
 import { listOf, parseSince, positiveInt, vmidArg } from './args.js';
 import { out, withCommon, type CommonOptions } from './common.js';
-import { readForCommand } from './read-history.js';
-import { cell, formatDuration, formatTime, paint, table } from './style.js';
+import { MIGRATIONS_ONLY, readForCommand, type ReadScope } from './read-history.js';
+import { cell, formatDuration, formatTime, paint, statusText, table } from './style.js';
 
 /**
  * The CSV columns, in order: the header line is exactly these names joined by commas. `error` came
@@ -64,33 +64,6 @@ function runDuration(r: RunRecord): number {
 const moves = (r: RunRecord) => r.decisions.filter((d) => d.action === 'move').length;
 const skips = (r: RunRecord) => r.decisions.filter((d) => d.action === 'skip').length;
 
-export function statusText(status: string): string {
-  const c = paint();
-  switch (status) {
-    case 'completed':
-    case 'success':
-      return c.green(status);
-    case 'failed':
-    case 'error':
-    case 'halted':
-      return c.red(status);
-    case 'timeout':
-    case 'interrupted':
-    case 'unknown':
-    case 'partial':
-      return c.yellow(status);
-    case 'started':
-    case 'intent':
-      return c.cyan(status);
-    case 'never_started':
-      return c.dim('never started');
-    case 'dry-run':
-      return c.dim('dry run (not executed)');
-    default:
-      return status;
-  }
-}
-
 function migrationTable(ms: MigrationState[], zone: string): string {
   const rows = ms.map((m) => [
     formatTime(migrationTime(m), zone),
@@ -137,7 +110,11 @@ export function historyCommand(): Command {
       const last = opts.last !== undefined ? positiveInt('--last', opts.last) : undefined;
       const vmid = opts.vmid !== undefined ? vmidArg(opts.vmid) : undefined;
       const statuses = opts.status !== undefined ? listOf('--status', opts.status, opts.runs ? RUN_OUTCOMES : MIGRATION_STATUSES) : undefined;
-      const ctx = await readForCommand(opts);
+      // --since: only the end of the file (it is appended in time order); else the whole file,
+      // holding the migration records alone unless runs are asked for.
+      const since = opts.since;
+      const scope: ReadScope = since !== undefined ? { tail: (now, zone) => ({ sinceMs: parseSince(since, now, zone), checkpoint: false }) } : opts.runs ? {} : MIGRATIONS_ONLY;
+      const ctx = await readForCommand(opts, scope);
       const filter: HistoryFilter = {
         untilMs: ctx.now.getTime(),
         ...(opts.since !== undefined && { sinceMs: parseSince(opts.since, ctx.now, ctx.zone) }),
