@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { log, registerSecret } from '../log/logger.js';
 import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
-import { appendRecord, decisionsHolder, prepareRecordValidation, readHistory, setDecisionsHolder, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
+import { appendRecord, decisionsHolder, readHistory, setDecisionsHolder, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
 import { activeHalt, ENGINE_LOOKBACK_MS, engineHistoryView, failureWithoutHalt, lastRun, recordsInForce, unfinishedMigrations } from '../history/views.js';
 import { readHistoryTail } from '../history/tail.js';
 import { acquireLock, LockBusyError } from '../history/lock.js';
@@ -183,7 +183,6 @@ function newTick(loaded: LoadedConfig, opts: TickOptions, secret: string, result
 }
 
 async function loadRecords(t: Tick): Promise<void> {
-  prepareRecordValidation();
   // Only the end of the file: the engine's look-back and what the last run record carries.
   const t0 = performance.now();
   const read = readHistoryTail(t.historyPath, { sinceMs: t.startedAt.getTime() - ENGINE_LOOKBACK_MS, checkpoint: true });

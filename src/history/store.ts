@@ -1,7 +1,7 @@
 import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, openSync, readSync, writeSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
-import { loadSchema } from '../util/resources.js';
+import type { ValidateFunction } from 'ajv';
+import * as v from '../generated/validate-history.js';
 import { redact } from '../log/logger.js';
 import type { HistoryRecord, RunRecord } from '../generated/history.js';
 import { adoptFolderOwner, mkdirAdopting } from '../util/ownership.js';
@@ -13,35 +13,17 @@ export type { HistoryRecord, RunRecord, MigrationRecord, HaltedRecord, ResumedRe
  * descriptor opened with O_APPEND, then fsync. Nothing is ever rewritten, truncated or re-ordered.
  */
 
-let validators: Map<string, ValidateFunction> | null = null;
-
-function validatorFor(type: string): ValidateFunction | undefined {
-  if (!validators) {
-    const schema = loadSchema('history') as { $id: string; definitions: Record<string, unknown> };
-    const ajv = new Ajv({ strict: false, allErrors: false });
-    ajv.addSchema(schema);
-    validators = new Map();
-    for (const t of ['run', 'migration', 'halted', 'resumed', 'notification']) {
-      validators.set(t, ajv.getSchema(`${schema.$id}#/definitions/${t}`)!);
-    }
-  }
-  return validators.get(type);
-}
-
-/**
- * Compiles the record validators now (about 50 ms), so that the first append of a run, the
- * write-ahead intent of a migration, costs only its write and fsync.
- */
-export function prepareRecordValidation(): void {
-  validatorFor('migration');
-}
+/** The record validators, compiled at build time from schemas/history.schema.json (scripts/gen-validators.mjs). */
+const VALIDATORS: ReadonlyMap<string, ValidateFunction> = new Map(Object.entries({
+  run: v.runRecord, migration: v.migrationRecord, halted: v.haltedRecord, resumed: v.resumedRecord, notification: v.notificationRecord,
+}) as Array<[string, ValidateFunction]>);
 
 /** Why a parsed value is not a history record we know, or null when it is one. */
 export function recordProblem(value: unknown): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
   const { type, v } = value as { type?: unknown; v?: unknown };
   if (typeof v === 'number' && v > 1) return `record version ${v} is newer than this proxbalance understands`;
-  const validate = typeof type === 'string' ? validatorFor(type) : undefined;
+  const validate = typeof type === 'string' ? VALIDATORS.get(type) : undefined;
   if (!validate) return `unknown record type ${JSON.stringify(type)}`;
   if (!validate(value)) {
     const e = validate.errors?.[0];
