@@ -17,6 +17,7 @@ import { statusCommand } from './status-cmd.js';
 import { explainCommand } from './explain-cmd.js';
 import { notifyCommand } from './notify-cmd.js';
 import { metricsCommand } from './metrics-cmd.js';
+import { reportCommand } from './report-cmd.js';
 
 export function buildProgram(): Command {
   const program = new Command('proxbalance')
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   program.addCommand(logsCommand());
   program.addCommand(notifyCommand());
   program.addCommand(metricsCommand());
+  program.addCommand(reportCommand());
   return program;
 }
 

@@ -7,6 +7,7 @@ import { haltMessage } from '../executor/tick.js';
 import { log } from '../log/logger.js';
 import { announceResumed } from '../notify/notifier.js';
 import { updateMetricsFile } from '../metrics/file.js';
+import { updateReportFile } from '../report/write.js';
 import type { HistoryRecord } from '../history/store.js';
 import { loadFromOptions, out, withCommon, type CommonOptions } from './common.js';
 
@@ -36,6 +37,7 @@ export function resumeCommand(): Command {
         out(`resumed: automation was halted after the failed migration of ${halt.guest_type === 'lxc' ? 'CT' : 'VM'} ${halt.vmid} at ${halt.at} (${halt.error})`);
         await announceResumed(loaded, halt, by, append);
         await updateMetricsFile(loaded.config, records, null);
+        updateReportFile(loaded, records, new Date());
       } finally {
         await lock.release();
       }

@@ -33,6 +33,10 @@ export interface RunRecord {
    */
   decisions_same_as?: string;
   /**
+   * Each node's CPU and memory use (percent, averaged as the engine saw them, one decimal) before the tick's planned moves and after them as the engine simulated them. Written by ticks that read the cluster; `proxbalance report` draws the last one. Added in proxbalance 0.2.
+   */
+  node_load?: NodeLoadRecord[];
+  /**
    * Figures of the tick (imbalance before/after, moves planned/started/completed, API requests).
    */
   summary?: {
@@ -64,6 +68,13 @@ export interface DecisionRecord {
    * For moves: Dry run, started, completed, failed, … as the tick ended.
    */
   outcome?: string;
+}
+export interface NodeLoadRecord {
+  node: string;
+  cpu_before: number;
+  mem_before: number;
+  cpu_after: number;
+  mem_after: number;
 }
 export interface MigrationRecord {
   v: 1;

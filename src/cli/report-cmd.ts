@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { redact, log } from '../log/logger.js';
+import { writeAtomic } from '../metrics/file.js';
+import { DEFAULT_SINCE_MS, reportHtml } from '../report/write.js';
+import { parseSince } from './args.js';
+import { out, withCommon, type CommonOptions } from './common.js';
+import { readForCommand } from './read-history.js';
+
+/** `proxbalance report [--output FILE] [--since 7d]`: the dashboard as one self-contained HTML page. */
+export function reportCommand(): Command {
+  return withCommon(new Command('report'))
+    .description('write the dashboard (status, statistics, charts, recent migrations, activity) as one self-contained HTML page')
+    .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
+    .option('--since <when>', 'what the charts and tables cover: a span back (7d, 24h, 2w) or a date (2026-11-01)', '7d')
+    .action(async (opts: CommonOptions & { output?: string; since: string }) => {
+      const ctx = await readForCommand(opts);
+      const sinceMs = opts.since === undefined ? ctx.now.getTime() - DEFAULT_SINCE_MS : parseSince(opts.since, ctx.now, ctx.zone);
+      const t0 = performance.now();
+      const html = redact(reportHtml({ records: ctx.records, loaded: ctx.loaded, now: ctx.now, sinceMs }));
+      if (!opts.output) return out(html);
+      writeAtomic(opts.output, html);
+      log.info(`report written to ${opts.output} (${Math.round(html.length / 1024)} KiB, ${Math.round(performance.now() - t0)} ms)`);
+    });
+}

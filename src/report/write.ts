@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { LoadedConfig } from '../config/load.js';
+import type { HistoryRecord } from '../history/store.js';
+import { log } from '../log/logger.js';
+import { writeAtomic } from '../metrics/file.js';
+import { buildReportData } from './data.js';
+import { renderReport, type Assets } from './page.js';
+
+/** The span the report covers unless told otherwise (`--since`), and what report_file always covers. */
+export const DEFAULT_SINCE_MS = 7 * 86_400_000;
+
+let assets: Assets | null = null;
+
+/** uPlot's script and stylesheet, read from the installed package (a runtime dependency), once. */
+export function chartAssets(): Assets {
+  if (!assets) {
+    const require = createRequire(import.meta.url);
+    assets = {
+      js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),
+      css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
+    };
+  }
+  return assets;
+}
+
+export interface ReportOptions {
+  records: readonly HistoryRecord[];
+  loaded: LoadedConfig;
+  now: Date;
+  sinceMs: number;
+}
+
+/** The whole page for this history, config and moment. */
+export function reportHtml({ records, loaded, now, sinceMs }: ReportOptions): string {
+  const config = loaded.config;
+  const data = buildReportData({
+    records, config, now, sinceMs, zone: config.automated_migrations.schedule.timezone,
+    paths: { config: loaded.path, history: config.history_file },
+  });
+  return renderReport(data, chartAssets());
+}
+
+/**
+ * After a tick's outcome record: rewrite report_file when set (atomically: a temporary file in
+ * the same folder, then rename). Never throws: a report is not worth a failed tick.
+ */
+export function updateReportFile(loaded: LoadedConfig, records: readonly HistoryRecord[], now: Date): void {
+  const path = loaded.config.report_file;
+  if (!path) return;
+  try {
+    writeAtomic(path, reportHtml({ records, loaded, now, sinceMs: now.getTime() - DEFAULT_SINCE_MS }));
+    log.debug(`report_file ${path} written`);
+  } catch (e) {
+    log.warn(`report_file ${path}: could not write (${(e as Error).message})`);
+  }
+}
