@@ -71,6 +71,8 @@ export const CLIENT_JS = String.raw`(function () {
       var ctx = u.ctx;
       ctx.save();
       ctx.font = Math.round(11 * devicePixelRatio) + 'px sans-serif';
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'bottom';
       lines.forEach(function (l) {
         var y = u.valToPos(l.value, 'y', true);
         ctx.strokeStyle = css(l.color);
