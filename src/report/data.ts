@@ -1,7 +1,7 @@
 import type { Config } from '../config/load.js';
 import type { NodeLoadRecord } from '../generated/history.js';
 import type { HistoryRecord, RunRecord } from '../history/store.js';
-import { computeStats, dailyStats, type DayStats, type HistoryStats } from '../history/stats.js';
+import { dailyStats, periodStats, type DayStats, type HistoryStats } from '../history/stats.js';
 import { foldMigrations, lastRun, selectMigrations, selectRuns, type MigrationState } from '../history/views.js';
 import { statusReport, type StatusReport } from '../cli/status-cmd.js';
 
@@ -74,8 +74,8 @@ export function buildReportData(input: ReportInput): ReportData {
   const { records, config, now, sinceMs, zone, paths } = input;
   const nowMs = now.getTime();
   const s = statusReport(records, config, now, paths);
-  const stats = computeStats(records, now, { zone });
   const span = { sinceMs, untilMs: nowMs };
+  // Folded once for the figures (computeStats would fold again): the same functions `stats` uses.
   const folded = foldMigrations(records);
   const days = Math.min(MAX_DAYS, Math.max(1, Math.ceil((nowMs - sinceMs) / DAY)));
   const runs = selectRuns(records, span);
@@ -86,7 +86,7 @@ export function buildReportData(input: ReportInput): ReportData {
     config_file: paths.config,
     history_file: paths.history,
     status: { automation: s.automation, halted: s.halted, windows: s.windows, last_tick: s.last_tick, next_check: s.next_check, unfinished: s.unfinished },
-    stats: { last_24h: stats.last_24h, last_7d: stats.last_7d },
+    stats: { last_24h: periodStats(folded, nowMs - DAY, nowMs), last_7d: periodStats(folded, nowMs - 7 * DAY, nowMs) },
     days: dailyStats(folded, now, days, zone),
     node_load: nodeLoadView(records, config, nowMs),
     ...imbalanceSeries(runs),
