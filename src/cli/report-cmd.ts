@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { redact, log } from '../log/logger.js';
+import { log } from '../log/logger.js';
 import { writeAtomic } from '../metrics/file.js';
-import { DEFAULT_SINCE_MS, reportHtml } from '../report/write.js';
+import { reportHtml } from '../report/write.js';
 import { parseSince } from './args.js';
 import { out, withCommon, type CommonOptions } from './common.js';
 import { readForCommand } from './read-history.js';
@@ -14,9 +14,9 @@ export function reportCommand(): Command {
     .option('--since <when>', 'what the charts and tables cover: a span back (7d, 24h, 2w) or a date (2026-11-01)', '7d')
     .action(async (opts: CommonOptions & { output?: string; since: string }) => {
       const ctx = await readForCommand(opts);
-      const sinceMs = opts.since === undefined ? ctx.now.getTime() - DEFAULT_SINCE_MS : parseSince(opts.since, ctx.now, ctx.zone);
+      const sinceMs = parseSince(opts.since, ctx.now, ctx.zone);
       const t0 = performance.now();
-      const html = redact(reportHtml({ records: ctx.records, loaded: ctx.loaded, now: ctx.now, sinceMs }));
+      const html = reportHtml({ records: ctx.records, loaded: ctx.loaded, now: ctx.now, sinceMs });
       if (!opts.output) return out(html);
       writeAtomic(opts.output, html);
       log.info(`report written to ${opts.output} (${Math.round(html.length / 1024)} KiB, ${Math.round(performance.now() - t0)} ms)`);

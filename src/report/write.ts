@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { LoadedConfig } from '../config/load.js';
 import type { HistoryRecord } from '../history/store.js';
-import { log } from '../log/logger.js';
+import { log, redact } from '../log/logger.js';
 import { writeAtomic } from '../metrics/file.js';
 import { buildReportData } from './data.js';
 import { renderReport, type Assets } from './page.js';
@@ -31,14 +31,14 @@ export interface ReportOptions {
   sinceMs: number;
 }
 
-/** The whole page for this history, config and moment. */
+/** The whole page for this history, config and moment; the token secret never in it, whatever carried it. */
 export function reportHtml({ records, loaded, now, sinceMs }: ReportOptions): string {
   const config = loaded.config;
   const data = buildReportData({
     records, config, now, sinceMs, zone: config.automated_migrations.schedule.timezone,
     paths: { config: loaded.path, history: config.history_file },
   });
-  return renderReport(data, chartAssets());
+  return redact(renderReport(data, chartAssets()));
 }
 
 /**
