@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { LoadedConfig } from '../config/load.js';
 import type { HistoryRecord } from '../history/store.js';
+import { readHistoryTail } from '../history/tail.js';
 import { log, redact } from '../log/logger.js';
 import { writeAtomic } from '../metrics/file.js';
 import { buildReportData } from './data.js';
@@ -41,14 +42,20 @@ export function reportHtml({ records, loaded, now, sinceMs }: ReportOptions): st
   return redact(renderReport(data, chartAssets()));
 }
 
+/** What report_file covers: the 7 days and their calendar days (the oldest day starts before now - 7 d). */
+export const REPORT_LOOKBACK_MS = 8 * 86_400_000;
+
 /**
- * After a tick's outcome record: rewrite report_file when set (atomically: a temporary file in
- * the same folder, then rename). Never throws: a report is not worth a failed tick.
+ * After a tick's outcome record (or a resume): rewrite report_file when set, from the end of the
+ * history back REPORT_LOOKBACK_MS and what the last run record carries (the halt, migrations
+ * without outcome). Written atomically: a temporary file in the same folder, then rename. Never
+ * throws: a report is not worth a failed tick.
  */
-export function updateReportFile(loaded: LoadedConfig, records: readonly HistoryRecord[], now: Date): void {
+export function updateReportFile(loaded: LoadedConfig, now: Date): void {
   const path = loaded.config.report_file;
   if (!path) return;
   try {
+    const { records } = readHistoryTail(loaded.config.history_file, { sinceMs: now.getTime() - REPORT_LOOKBACK_MS, checkpoint: true });
     writeAtomic(path, reportHtml({ records, loaded, now, sinceMs: now.getTime() - DEFAULT_SINCE_MS }));
     log.debug(`report_file ${path} written`);
   } catch (e) {
