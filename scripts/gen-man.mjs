@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mainJs = resolve(process.argv[2] ?? join(root, 'dist', 'src', 'cli', 'main.js'));
 const { buildProgram } = await import(pathToFileURL(mainJs).href);
-const program = buildProgram();
+const program = await buildProgram();
 
 /** roff-safe text: backslashes, hyphens (as minus signs in options) and a leading dot or quote. */
 const esc = (s) => String(s).replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/gm, '\\&$1');
