@@ -1,12 +1,14 @@
 /**
  * The built-in demo (README's first command, `npm run demo`): starts the fake Proxmox VE on
  * loopback with a skewed 3-node cluster, writes a config for it, and runs the real CLI: a dry run
- * (gates, plan, reasons), a live tick against the fake, and the history. No Proxmox needed.
+ * (gates, plan, reasons), a live tick against the fake, the history, and the HTML report (its path
+ * printed last). No Proxmox needed.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BIN } from './helpers/cli.js';
 import { connectionConfig, startFakePve } from './fake-pve/server.js';
 
@@ -37,5 +39,8 @@ const where = fake.state.nodes.map((n) => `${n.name}: ${fake.state.guests.filter
 say('where the guests are now');
 process.stdout.write(`  ${where}\n`);
 await cli(['history']);
+const report = join(dir, 'report.html');
+await cli(['report', '--output', report]);
 process.stdout.write(`\nHistory file: ${join(dir, 'history.jsonl')}. Try: ./bin/proxbalance history --csv --config ${configPath}\n`);
+process.stdout.write(`Report (open it in a browser): ${report}\n  ${pathToFileURL(report).href}\n`);
 await fake.close();

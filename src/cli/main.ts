@@ -21,6 +21,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['logs', async () => (await import('./logs-cmd.js')).logsCommand()],
   ['notify', async () => (await import('./notify-cmd.js')).notifyCommand()],
   ['metrics', async () => (await import('./metrics-cmd.js')).metricsCommand()],
+  ['report', async () => (await import('./report-cmd.js')).reportCommand()],
 ];
 
 /**

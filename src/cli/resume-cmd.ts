@@ -9,6 +9,7 @@ import { guestRef } from '../util/guest.js';
 import { log } from '../log/logger.js';
 import { announceResumed } from '../notify/notifier.js';
 import { updateMetricsFile } from '../metrics/file.js';
+import { updateReportFile } from '../report/write.js';
 import type { HistoryRecord } from '../history/store.js';
 import { loadFromOptions, out, withCommon, type CommonOptions } from './common.js';
 
@@ -39,6 +40,7 @@ export function resumeCommand(): Command {
         out(`resumed: automation was halted after the failed migration of ${guestRef(halt.vmid, halt.guest_type ?? 'qemu')} at ${halt.at} (${halt.error})`);
         await announceResumed(loaded, halt, by, append);
         if (loaded.config.metrics_file) await updateMetricsFile(loaded.config, (await readHistory(path)).records, null);
+        updateReportFile(loaded, new Date());
       } finally {
         await lock.release();
       }

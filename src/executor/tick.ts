@@ -14,12 +14,14 @@ import type { GateName, Plan } from '../engine/types.js';
 import { REASON } from '../engine/rules.js';
 import { evaluateGates } from '../engine/gates.js';
 import type { ClusterSnapshot } from '../generated/snapshot.js';
+import type { NodeLoadRecord } from '../generated/history.js';
 import type { MigratePrecondition } from '../pve/types.js';
 import { executeMoves, type ExecResult } from './execute.js';
 import { guestRef } from '../util/guest.js';
 import { reconcile } from './reconcile.js';
 import { TickNotifier } from '../notify/notifier.js';
 import { updateMetricsFile } from '../metrics/file.js';
+import { updateReportFile } from '../report/write.js';
 
 export interface TickOptions {
   /** --dry-run: simulate whatever the config says. */
@@ -112,6 +114,8 @@ interface Recorded {
   skipDecisions: DecisionRecord[];
   summary: ReturnType<typeof planSummary>;
   notes: { notes?: string[] };
+  /** Node loads before and after the plan, for the report's chart (docs/monitoring.md). */
+  nodeLoad: { node_load?: NodeLoadRecord[] };
 }
 
 /** The history lock; null when the tick should end now (result says how). */
@@ -323,6 +327,17 @@ function planSummary(plan: Plan, snapshot: ClusterSnapshot) {
   };
 }
 
+/** Each node's CPU and memory before and after the plan, one decimal (offline nodes have no figures). */
+function nodeLoadRecord(plan: Plan): Recorded['nodeLoad'] {
+  const after = new Map(plan.summary.nodes_after.map((n) => [n.name, n] as const));
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  const rows = plan.summary.nodes_before.filter((n) => n.role !== 'excluded').map((n) => ({
+    node: n.name, cpu_before: r1(n.cpu_percent), mem_before: r1(n.mem_percent),
+    cpu_after: r1(after.get(n.name)?.cpu_percent ?? n.cpu_percent), mem_after: r1(after.get(n.name)?.mem_percent ?? n.mem_percent),
+  }));
+  return rows.length ? { node_load: rows } : {};
+}
+
 /** Logs the gates, notes and skips, and shapes them for the run record. */
 function recordDecisions(plan: Plan, snapshot: ClusterSnapshot): Recorded {
   const gates: GateRecord[] = plan.gates.map((g) => ({ name: g.name, passed: g.passed, message: g.message }));
@@ -337,7 +352,7 @@ function recordDecisions(plan: Plan, snapshot: ClusterSnapshot): Recorded {
       source: s.node, ...(s.target ? { target: s.target } : {}), ...(s.kind ? { kind: s.kind } : {}), ...(s.confidence !== undefined ? { confidence: s.confidence } : {}),
     };
   });
-  return { gates, skipDecisions, summary: planSummary(plan, snapshot), notes: plan.notes.length ? { notes: plan.notes } : {} };
+  return { gates, skipDecisions, summary: planSummary(plan, snapshot), notes: plan.notes.length ? { notes: plan.notes } : {}, nodeLoad: nodeLoadRecord(plan) };
 }
 
 /** A dry run records each planned move as a 'dry-run' migration, then the run. */
@@ -351,7 +366,7 @@ function simulateMoves(t: Tick, plan: Plan, rec: Recorded): void {
     });
     return { vmid: m.vmid, name: m.name, guest_type: m.type, action: 'move', reason: m.reason, source: m.source, target: m.target, kind: m.kind, confidence: m.confidence, outcome: 'Dry run' };
   });
-  t.finishRun(plan.moves.length ? 'success' : 'no_action', { gates: rec.gates, decisions: [...moveDecisions, ...rec.skipDecisions], summary: rec.summary, ...rec.notes });
+  t.finishRun(plan.moves.length ? 'success' : 'no_action', { gates: rec.gates, decisions: [...moveDecisions, ...rec.skipDecisions], summary: rec.summary, ...rec.notes, ...rec.nodeLoad });
 }
 
 function executePlan(t: Tick, plan: Plan, verified: Map<number, MigratePrecondition>, snapshot: ClusterSnapshot): ReturnType<typeof executeMoves> {
@@ -385,13 +400,13 @@ function recordOutcome(t: Tick, { results, error: execError }: Awaited<ReturnTyp
     : results.every((r) => r.status === 'completed') ? 'success'
       : failed.length + timedOut.length > 0 && completed.length + interrupted.length + unknown.length === 0 ? 'failed' : 'partial';
   t.finishRun(outcome, {
-    ...rec.notes, gates: rec.gates, decisions: [...moveDecisions, ...rec.skipDecisions], summary: { ...rec.summary, moves_completed: completed.length, moves_failed: failed.length + timedOut.length, ...(unknown.length ? { moves_unknown: unknown.length } : {}) },
+    ...rec.notes, ...rec.nodeLoad, gates: rec.gates, decisions: [...moveDecisions, ...rec.skipDecisions], summary: { ...rec.summary, moves_completed: completed.length, moves_failed: failed.length + timedOut.length, ...(unknown.length ? { moves_unknown: unknown.length } : {}) },
     ...(execError ? { reason: `Stopped starting migrations: ${execError}` } : interrupted.length && t.stopping() ? { reason: 'Stopped by signal: migrations in flight recorded as interrupted (Proxmox finishes them)' } : {}),
   });
   if (failed.length || timedOut.length || unknown.length || execError) t.result.exitCode = 1;
 }
 
-/** Closes the client, then notifications and the metrics file (after the run record, never failing the tick), then the lock. */
+/** Closes the client, then notifications, the metrics file and the report (after the run record, never failing the tick), then the lock. */
 async function closeTick(t: Tick, lock: { release: () => Promise<void> }): Promise<void> {
   t.result.apiRequests = t.client?.requestCount ?? 0;
   await t.client?.close();
@@ -399,6 +414,7 @@ async function closeTick(t: Tick, lock: { release: () => Promise<void> }): Promi
     await t.notifier.finish(t.result.run, t.records, t.append);
     // The metrics file counts over the whole history: read in full for it (docs/running.md).
     if (t.cfg.metrics_file) await updateMetricsFile(t.cfg, (await readHistory(t.historyPath)).records, t.result);
+    updateReportFile(t.loaded, t.now());
   }
   await lock.release();
 }
@@ -429,7 +445,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     const rec = recordDecisions(plan, snapshot);
     if (!plan.allowed) {
       const failedGate = plan.gates.find((g) => !g.passed)!;
-      t.finishRun('skipped', { reason: `${GATE_REASON[failedGate.name]}: ${failedGate.message}`, gates: rec.gates, decisions: rec.skipDecisions, summary: rec.summary, ...rec.notes });
+      t.finishRun('skipped', { reason: `${GATE_REASON[failedGate.name]}: ${failedGate.message}`, gates: rec.gates, decisions: rec.skipDecisions, summary: rec.summary, ...rec.notes, ...rec.nodeLoad });
       return result;
     }
     t.notifier.planned(plan.moves, t.dryRun);

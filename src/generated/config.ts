@@ -53,6 +53,10 @@ export interface ProxbalanceConfig {
    */
   metrics_file: string;
   /**
+   * HTML report (the dashboard as one self-contained page) to rewrite after each tick, atomically, e.g. /var/lib/proxbalance/report.html. A failure to write it is a warning, never a failed tick. Empty: none. `proxbalance report` writes the same page on demand. See docs/monitoring.md.
+   */
+  report_file: string;
+  /**
    * When a node counts as hot: above any of these averaged figures it sheds load.
    */
   recommendation_thresholds: {

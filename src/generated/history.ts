@@ -33,6 +33,10 @@ export interface RunRecord {
    */
   decisions_same_as?: string;
   /**
+   * Each node's CPU and memory use (percent, averaged as the engine saw them, one decimal) before the tick's planned moves and after them as the engine simulated them. Written by ticks that read the cluster; `proxbalance report` draws the last one. Added in proxbalance 0.2.
+   */
+  node_load?: NodeLoadRecord[];
+  /**
    * The earlier records still in force when this run ended, copied as they are in the file: the active halt and its halt notifications, every record of each migration whose outcome is not known yet, failures of runs that died before their halt, and the records with UPIDs that an unfinished intent's lookup must not take. Written on every run (possibly empty) by versions that read only the end of the history: a reader that finds it needs nothing older than the span it looks back over (docs/running.md, "Reading the history").
    */
   carried?: (MigrationRecord | HaltedRecord | NotificationRecord)[];
@@ -68,6 +72,13 @@ export interface DecisionRecord {
    * For moves: Dry run, started, completed, failed, … as the tick ended.
    */
   outcome?: string;
+}
+export interface NodeLoadRecord {
+  node: string;
+  cpu_before: number;
+  mem_before: number;
+  cpu_after: number;
+  mem_after: number;
 }
 export interface MigrationRecord {
   v: 1;
