@@ -5,6 +5,7 @@ import type { ClusterSnapshot } from '../generated/snapshot.js';
 import { guestRef } from '../util/guest.js';
 import { cliNow } from './clock.js';
 import { cell, paint } from './style.js';
+import { plannerLine } from './planner-compare.js';
 import { configureLogger, log, redact, registerSecret } from '../log/logger.js';
 import { resolveTokenSecret } from '../config/load.js';
 import { loadFromOptions, out, withCommon, type CommonOptions } from './common.js';
@@ -32,6 +33,7 @@ export function formatPlan(plan: Plan, snapshot: ClusterSnapshot | null, statusO
   for (const g of plan.gates) lines.push(`  ${g.passed ? c.green('✓') : c.red('✗')} ${g.name.padEnd(17)} ${cell(g.message)}`);
   const s = plan.summary;
   lines.push('', c.bold(`Plan: ${plan.moves.length} move(s); imbalance ${s.imbalance_before} → ${s.imbalance_after}; ${s.gib_moved} GiB to move`));
+  lines.push(`  ${plannerLine(plan)}`);
   plan.moves.forEach((m, i) => {
     lines.push(`  ${i + 1}. ${guestRef(m.vmid, m.type)} ${cell(m.name)}  ${cell(m.source)} → ${cell(m.target)}  ${m.kind}, confidence ${m.confidence}  ${statusOf(m.vmid)}`);
     lines.push(`     ${cell(m.reason)}`);

@@ -6,10 +6,10 @@
  * (with the reason in the PlannerInfo the caller reports).
  */
 import type { Planner } from '../context.js';
-import { buildModel, W_MOVE } from './model.js';
+import { buildModel, W_MOVE, type BuiltModel } from './model.js';
 import { commitInOrder, type EndMove } from './order.js';
-import type { MipSolver, PlannerInfo } from './types.js';
-import { movableUnits } from './units.js';
+import type { MipResult, MipSolver, PlannerInfo } from './types.js';
+import { movableUnits, type Unit } from './units.js';
 
 export type { MipModel, MipResult, MipSolver, PlannerInfo } from './types.js';
 export { WAITS } from './order.js';
@@ -33,12 +33,10 @@ export function planOptimal(p: Planner, solver: MipSolver | undefined): PlannerI
   const built = buildModel(p, units);
   const variables = built.yCols.reduce((s, c) => s + c.length, 0);
   const model = { guests: p.sim.guests.length, movable: units.reduce((s, u) => s + u.guests.length, 0), variables, restricted };
-  const r = variables ? solver.solve(built.mip, am.planner_time_limit_seconds) : { status: 'optimal' as const, values: [], objective: 0, bound: 0, seconds: 0 };
+  const r: MipResult = variables ? solver.solve(built.mip, am.planner_time_limit_seconds) : { status: 'optimal', values: [], objective: 0, bound: 0, seconds: 0 };
   const info: PlannerInfo = { requested, used: 'optimal', status: r.status, end_state_moves: null, gap_moves: null, solve_seconds: Math.round(r.seconds * 1000) / 1000, model };
-  if (r.status === 'none' || (requested === 'auto' && r.status !== 'optimal')) {
-    const why = r.status === 'none' ? `the solver found no plan within ${am.planner_time_limit_seconds} s${'message' in r && r.message ? ` (${r.message})` : ''}` : `the solver did not prove its plan optimal within ${am.planner_time_limit_seconds} s`;
-    return { ...info, used: 'greedy', note: `${why}, so the greedy planner decided` };
-  }
+  const why = refusal(r, requested, () => fixesAll(built, units, r.values!), am.planner_time_limit_seconds);
+  if (why) return { ...info, used: 'greedy', note: `${why}, so the greedy planner decided` };
   const end: EndMove[] = [];
   for (const u of units) u.targets.forEach((t, k) => {
     if ((r.values![built.yCols[u.i]![k]!] ?? 0) > 0.5) end.push({ u, t: p.sim.nodes[t]! });
@@ -49,4 +47,22 @@ export function planOptimal(p: Planner, solver: MipSolver | undefined): PlannerI
   const waiting = commitInOrder(p, end, info.end_state_moves);
   if (waiting && !p.moves.length) p.notes.push(`optimal plan of ${info.end_state_moves} move(s): no move of it fits within the caps now`);
   return info;
+}
+
+/**
+ * Why the solver's answer is not used (null: it is). `auto` uses only a proven optimum; `optimal`
+ * also the best plan found in time, but only one that fixes everything (every node under its
+ * thresholds, exclude groups parted, maintenance nodes emptied): a half-finished search would
+ * otherwise be worse than the greedy plan.
+ */
+function refusal(r: MipResult, requested: PlannerInfo['requested'], fixes: () => boolean, limit: number): string | null {
+  if (r.status === 'none') return `the solver found no plan within ${limit} s${r.message ? ` (${r.message})` : ''}`;
+  if (r.status === 'optimal') return null;
+  if (requested === 'auto') return `the solver did not prove its plan optimal within ${limit} s`;
+  return fixes() ? null : `the best plan the solver found within ${limit} s leaves a node over its thresholds (or a group or maintenance node unfixed)`;
+}
+
+function fixesAll(built: BuiltModel, units: Unit[], values: ArrayLike<number>): boolean {
+  if (built.penaltyCols.some((c) => (values[c] ?? 0) > 1e-6)) return false;
+  return units.every((u) => !u.evacuate || built.yCols[u.i]!.some((c) => (values[c] ?? 0) > 0.5));
 }

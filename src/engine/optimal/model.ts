@@ -26,9 +26,12 @@ export const W_EVEN = 0.005;
 export interface BuiltModel {
   mip: MipModel;
   yCols: number[][];
+  /** Columns of threshold excess and exclude-group excess: all zero in a plan that fixes everything. */
+  penaltyCols: number[];
 }
 
 class Builder {
+  readonly penalty: number[] = [];
   readonly m: MipModel = { numCols: 0, numRows: 0, colCost: [], colLower: [], colUpper: [], integrality: [], rowLower: [], rowUpper: [], starts: [0], indices: [], values: [] };
   col(cost: number, lo: number, hi: number, integer: boolean): number {
     const m = this.m;
@@ -76,7 +79,7 @@ export function buildModel(p: Planner, units: Unit[]): BuiltModel {
   for (const n of sim.nodes) nodeRows(p, b, n, inTo[n.idx]!, outOf[n.idx]!, lmax, lmin);
   groupRows(p, b, units, yCols, inTo);
   haNegativeRows(p, b, units, yCols);
-  return { mip: b.m, yCols };
+  return { mip: b.m, yCols, penaltyCols: b.penalty };
 }
 
 /** Caps (worst case, on nodes that receive), hot thresholds with their excess, and the load spread. */
@@ -110,6 +113,7 @@ function nodeRows(p: Planner, b: Builder, n: SimNode, inTo: Array<{ u: Unit; c: 
   }
   const eMem = b.col(W_EXCESS, 0, Infinity, false);
   const eCpu = b.col(W_EXCESS, 0, Infinity, false);
+  b.penalty.push(eMem, eCpu);
   b.row(new Map([...mem, [eMem, -memG / 100]]), -Infinity, (p.th.mem / 100) * memG - n.mem / GiB);
   b.row(new Map([...cpu, [eCpu, -n.maxcpu / 100]]), -Infinity, (p.th.cpu / 100) * n.maxcpu - n.cpuCores);
   // load = 50 × (cpu / maxcpu + mem / maxmem), in points; Lmin ≤ load ≤ Lmax.
@@ -138,6 +142,7 @@ function groupRows(p: Planner, b: Builder, units: Unit[], yCols: number[][], inT
       const count = counts.get(n.idx) ?? 0;
       if (!t.size) continue;
       const v = b.col(W_GROUP, 0, Math.max(0, count - 1), false);
+      b.penalty.push(v);
       t.set(v, -1);
       b.row(t, -Infinity, 1 - count);
     }
