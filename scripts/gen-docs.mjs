@@ -43,7 +43,9 @@ const lines = [
   'The file is `/opt/proxmox-balance-manager/config.json` unless `--config PATH` or the environment',
   'variable `PROXBALANCE_CONFIG` names another. `PROXBALANCE_TOKEN_SECRET` in the environment overrides',
   'the token secret. Check a file with `proxbalance config validate`; see every effective value with',
-  '`proxbalance config show`; change one with `proxbalance config set KEY VALUE`.',
+  '`proxbalance config show`; change one with `proxbalance config set KEY VALUE`. `config show` masks',
+  'every secret: the token secret, the keys marked as secrets below, and any ignored key whose name says',
+  'secret (`proxmox_password`, an AI `api_key`, anything with password, secret, token or key in its name).',
   '',
 ];
 

@@ -154,6 +154,29 @@ test('a key close to a known one gets "did you mean", at its own level or anothe
   }
 });
 
+test('show masks the secrets of keys proxbalance ignores (ProxBalance\'s password, AI API keys) but not their other values', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const p = writeJson(dir, 'c.json', {
+      ...minimal,
+      proxmox_password: 'hunter2-pw',
+      ai_config: { openai: { api_key: 'sk-leaky-key', model: 'gpt-x' } },
+      ollama_api_key: 'ollama-leaky',
+    }, 0o600);
+    for (const args of [['config', 'show'], ['config', 'show', '--json']]) {
+      const r = await runCli([...args, '--config', p]);
+      assert.equal(r.code, 0, r.stderr);
+      for (const s of ['hunter2-pw', 'sk-leaky-key', 'ollama-leaky']) assert.ok(!r.stdout.includes(s) && !r.stderr.includes(s), `${s} leaked by ${args.join(' ')}`);
+    }
+    const shown = JSON.parse((await runCli(['config', 'show', '--json', '--config', p])).stdout);
+    assert.equal(shown.proxmox_password, '********');
+    assert.equal(shown.ai_config.openai.api_key, '********');
+    assert.equal(shown.ai_config.openai.model, 'gpt-x', 'an ignored key that is no secret is shown as it is');
+  } finally {
+    cleanup();
+  }
+});
+
 test('a secret in a file readable by others is warned about; show masks it everywhere', async () => {
   const { dir, cleanup } = tempDir();
   try {

@@ -15,9 +15,16 @@ export function unimplementedWarning(path: string, keys: string[]): string {
   return `${path}: ${keys.length} key(s) proxbalance does not implement, accepted and ignored (ProxBalance's web UI, AI and collection settings, or your own): ${keys.join(', ')}`;
 }
 
-/** Keys whose values are secrets: the token secret, and every key the schema marks x-secret. */
+/** A name that says secret: ProxBalance's own ignored keys include proxmox_password and AI API keys. */
+const SECRET_NAME = /pass(word|wd)?|secret|token|api_?key|credential|private/i;
+
+/**
+ * Keys whose values are secrets: the token secret, every key the schema marks x-secret, and any key
+ * the schema does not know (accepted and ignored) whose name says secret.
+ */
 export function isSecretKey(path: string): boolean {
-  return path === 'proxmox_api_token_secret' || Boolean(schemaAt(path)?.['x-secret']) || Boolean(schemaAt(path.replace(/\.[^.]+$/, ''))?.['x-secret']);
+  if (path === 'proxmox_api_token_secret' || schemaAt(path)?.['x-secret'] || schemaAt(path.replace(/\.[^.]+$/, ''))?.['x-secret']) return true;
+  return schemaAt(path) === undefined && SECRET_NAME.test(path.slice(path.lastIndexOf('.') + 1));
 }
 
 function maskValue(v: unknown): unknown {
