@@ -30,9 +30,9 @@ export interface Units {
 }
 
 /** Largest number of (guest, target) variables before the model is restricted to the guests that can relieve a hot node. */
-export const MAX_VARIABLES = 6000;
-/** In a restricted model, at most this many guests per hot or above-mean node (the largest first) are movable. */
-export const PER_SOURCE = 40;
+export const MAX_VARIABLES = 3000;
+/** In a restricted model, targets are the this many least loaded nodes below the mean. */
+export const MAX_TARGETS = 10;
 
 /** Every unit that may move this tick, with its allowed targets; guests that may not are skipped with the rule's reason. */
 export function movableUnits(p: Planner): Units {
@@ -90,21 +90,27 @@ function inViolatedGroup(p: Planner, sg: SimGuest): boolean {
 
 /**
  * A large cluster: keep evacuees, exclude-group violators, and per node above the mean load (or
- * hot) its PER_SOURCE largest guests; their targets are the nodes below the mean.
+ * hot) its largest guests, as many as MAX_VARIABLES allows; their targets are the MAX_TARGETS
+ * least loaded nodes below the mean.
  */
 function restrict(p: Planner, all: Unit[]): Unit[] {
   const sim = p.sim;
   const mean = sim.meanLoad();
   const above = (n: SimNode) => sim.hotCpuMem(n) || sim.load(n) > mean;
-  const below = new Set(sim.nodes.filter((n) => n.balanced && !above(n)).map((n) => n.idx));
+  const cool = sim.nodes.filter((n) => n.balanced && !above(n)).sort((a, b) => sim.load(a) - sim.load(b) || a.idx - b.idx);
+  const below = new Set(cool.slice(0, MAX_TARGETS).map((n) => n.idx));
   const bySource = new Map<number, Unit[]>();
   const kept: Unit[] = [];
   for (const u of all) {
     if (u.evacuate || u.guests.some((g) => inViolatedGroup(p, g))) kept.push(u);
     else if (above(sim.nodes[u.node]!)) bySource.set(u.node, [...(bySource.get(u.node) ?? []), u]);
   }
-  const weight = (u: Unit) => { const s = sim.nodes[u.node]!; return u.a.mem / s.maxmem + u.a.cpuCores / s.maxcpu; };
-  for (const us of bySource.values()) kept.push(...us.sort((x, y) => weight(y) - weight(x) || x.guests[0]!.vmid - y.guests[0]!.vmid).slice(0, PER_SOURCE));
+  const perSource = Math.max(5, Math.floor(MAX_VARIABLES / Math.max(1, bySource.size * below.size)));
+  const weight = (u: Unit) => {
+    const s = sim.nodes[u.node]!;
+    return u.a.mem / s.maxmem + u.a.cpuCores / s.maxcpu;
+  };
+  for (const us of bySource.values()) kept.push(...us.sort((x, y) => weight(y) - weight(x) || x.guests[0]!.vmid - y.guests[0]!.vmid).slice(0, perSource));
   for (const u of kept) if (!u.evacuate) u.targets = u.targets.filter((t) => below.has(t));
   return kept.filter((u) => u.targets.length > 0);
 }
