@@ -55,6 +55,13 @@ test('plan --snapshot FILE --compare: greedy and optimal side by side, the optim
     assert.match(plain.stdout, /Plan: 2 move\(s\)/);
     assert.match(plain.stdout, /Planner: optimal: proven optimal; 2 move\(s\) in the end state; solved in [\d.]+ s/);
 
+    // A tick (dry run against the fake) plans with the configured exact planner too.
+    const tick = await e.run(['run', '--dry-run', '--json']);
+    assert.equal(tick.code, 0, tick.stderr);
+    const tp = JSON.parse(tick.stdout).plan;
+    assert.equal(tp.planner.requested, 'optimal');
+    assert.ok(tp.planner.solve_seconds !== null, 'the solver ran in the tick');
+
     // A snapshot of the fake cluster (the real read path) compares too.
     const live = join(e.dir, 'live.json');
     assert.equal((await e.run(['snapshot', '--output', live])).code, 0);

@@ -74,13 +74,13 @@ function ticks(base: ClusterSnapshot, planner: 'greedy' | 'optimal' | 'auto', so
   return r;
 }
 
-/** The least share of guests on pve1 (in steps of 0.01) that puts it at `memPct` % memory or more. */
+/** The least share of guests on pve1 (in steps of 0.005) that puts it at `memPct` % memory or more. */
 function skewed(nodes: number, guests: number, memPct: number): { base: ClusterSnapshot; hotShare: number } {
-  for (let hotShare = 0.05; ; hotShare += 0.01) {
+  for (let hotShare = 0; ; hotShare += 0.005) {
     const base = generateSnapshot({ nodes, guests, seed: 7, hotShare });
     shape(base, 0.3);
     const n = base.nodes[0]!;
-    if ((100 * n.mem) / n.maxmem >= memPct || hotShare > 0.9) return { base, hotShare: Math.round(hotShare * 100) / 100 };
+    if ((100 * n.mem) / n.maxmem >= memPct || hotShare > 0.9) return { base, hotShare: Math.round(hotShare * 1000) / 1000 };
   }
 }
 
