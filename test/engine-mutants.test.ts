@@ -5,7 +5,7 @@ import { activeMigrationVmids, indexHistory } from '../src/engine/rules.js';
 import type { HistoryMigration } from '../src/engine/types.js';
 import type { SnapshotTask } from '../src/generated/snapshot.js';
 import type { TimeWindow } from '../src/generated/config.js';
-import { nextOpening, windowOpen } from '../src/engine/windows.js';
+import { candidateInstants, checkSchedule, nextOpening, windowClock, windowOpen, type WindowClock } from '../src/engine/windows.js';
 import { config, history, hotCluster, migrated, NO_HISTORY, node, NOW, skipOf } from './helpers/engine.js';
 
 // Tests written to kill the mutants StrykerJS found surviving in src/engine (npm run mutate; see
@@ -162,6 +162,34 @@ test('windows: the zone is the window\'s, else the schedule\'s, else UTC; the lo
   assert.deepEqual(windowOpen({ ...win, start_time: '11:00', end_time: '11:00' }, wed, 'UTC'), { open: false, local: 'UTC Wed 12:00', error: 'start_time equals end_time (11:00)' });
 });
 
+test('windows: the instants where membership may change are exactly the start and end times in (from, from + 8 days]', () => {
+  const clock = (start: string, end: string, zone: string) => windowClock({ name: 'w', enabled: true, days: ['monday'], start_time: start, end_time: end }, zone) as WindowClock;
+  const at = (...isos: string[]) => isos.map((x) => Date.parse(x));
+  // UTC, from exactly at a start: that start is excluded, the one 8 days later (the range's end) included.
+  const from = Date.parse('2026-11-25T10:00:00Z');
+  const utc: number[] = [from + 2 * HOUR];
+  for (let d = 1; d <= 7; d++) utc.push(from + d * DAY, from + d * DAY + 2 * HOUR);
+  utc.push(from + 8 * DAY);
+  assert.deepEqual(candidateInstants(clock('10:00', '12:00', 'UTC'), from), utc);
+  // Spring forward (Berlin, 29 Mar 2026 01:00Z): the jump itself; 02:30 does not exist that day.
+  const spring = at('2026-03-29T01:00:00Z', '2026-03-29T03:00:00Z');
+  for (let d = 30; d <= 36; d++) spring.push(Date.parse('2026-03-30T00:30:00Z') + (d - 30) * DAY, Date.parse('2026-03-30T03:00:00Z') + (d - 30) * DAY);
+  assert.deepEqual(candidateInstants(clock('02:30', '05:00', 'Europe/Berlin'), Date.parse('2026-03-28T12:00:00Z')), spring);
+  // Fall back (25 Oct 2026 01:00Z): 02:30 happens twice, once per offset.
+  const fall = at('2026-10-25T00:30:00Z', '2026-10-25T01:00:00Z', '2026-10-25T01:30:00Z', '2026-10-25T04:00:00Z');
+  for (let d = 0; d < 7; d++) fall.push(Date.parse('2026-10-26T01:30:00Z') + d * DAY, Date.parse('2026-10-26T04:00:00Z') + d * DAY);
+  assert.deepEqual(candidateInstants(clock('02:30', '05:00', 'Europe/Berlin'), Date.parse('2026-10-24T12:00:00Z')), fall);
+  // From late on a local day with a spring-forward change ahead: the range ends on the local day
+  // ten days after the one before `from` (Sun 23:30 CET → Tue 00:30 CEST), whose 00:15 is inside it.
+  const late = candidateInstants(clock('00:15', '06:00', 'Europe/Berlin'), Date.parse('2026-03-22T22:30:00Z'));
+  assert.equal(late.at(-1), Date.parse('2026-03-30T22:15:00Z'));
+  assert.equal(late.length, 18, 'the jump, 00:15 and 06:00 on 23-30 March, 00:15 on 31 March');
+});
+
+test('windows: a schedule with no windows allows migrations and has no blackout', () => {
+  assert.deepEqual(checkSchedule({ timezone: 'UTC', migration_windows: [], blackout_windows: [] }, NOW), { blackout: { active: false, errors: [] }, migration: { defined: false, active: false, errors: [] } });
+});
+
 // ---- gates: every message, exactly -----------------------------------------------------------------------
 
 const gateMessages = (snapOver: Partial<ReturnType<typeof hotCluster>>, cfgOver: Parameters<typeof config>[0] = {}, hist = NO_HISTORY) => {
@@ -199,6 +227,18 @@ test('gates: windows name the window, the local time, and what could not be eval
   assert.equal(g3.migration_window, 'FAIL: no migration window is open (UTC Wed 12:00)');
   const g4 = gateMessages({}, sched({ migration_windows: [wed('berlin', { timezone: 'Europe/Berlin', start_time: '13:00', end_time: '14:00' }), wed('day')] }));
   assert.equal(g4.migration_window, "pass: migration window 'berlin' is open (Europe/Berlin Wed 13:00)", 'the first open window is named');
+});
+
+test('gates: several window errors and several unknown nodes are each listed, separated (admins read these)', () => {
+  const sched = (s: object) => ({ automated_migrations: { schedule: s } }) as Parameters<typeof config>[0];
+  const g = gateMessages({}, sched({
+    blackout_windows: [wed('mars', { timezone: 'Mars/Olympus' }), wed('same', { start_time: '12:00', end_time: '12:00' }), wed('lunch')],
+    migration_windows: [wed('moon', { timezone: 'Moon/Base' }), wed('bad', { start_time: '12:00', end_time: '12:00' })],
+  }));
+  assert.equal(g.blackout, "FAIL: blackout window 'mars' is active (?) (blackout window 'mars': invalid time zone 'Mars/Olympus'; blackout window 'same': start_time equals end_time (12:00))");
+  assert.equal(g.migration_window, "FAIL: no migration window is open (?) (migration window 'moon': invalid time zone 'Moon/Base'; migration window 'bad': start_time equals end_time (12:00))");
+  const unknown = [node('pve4', { status: 'unknown', complete: false }), node('pve5', { status: 'unknown', complete: false })];
+  assert.equal(gateMessages({ nodes: [...hotCluster().nodes, ...unknown] }).cluster_health, 'FAIL: state of pve4, pve5 unknown');
 });
 
 test('gates: cluster health says what is wrong, and what it checked when nothing is', () => {

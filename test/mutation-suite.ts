@@ -23,6 +23,7 @@ const watchdog = process.env.STRYKER_DRY_RUN === 'true' ? null : new Worker(
 );
 watchdog?.unref();
 
+await import('./engine-score.test.js');
 await import('./engine-mutants.test.js');
 await import('./engine-windows.test.js');
 await import('./engine-rules.test.js');

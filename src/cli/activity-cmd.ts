@@ -4,9 +4,8 @@ import { tickActivity } from '../history/views.js';
 import { guestLabel } from '../util/guest.js';
 import { positiveInt, vmidArg } from './args.js';
 import { out, withCommon, type CommonOptions } from './common.js';
-import { statusText } from './history-cmd.js';
 import { readForCommand } from './read-history.js';
-import { cell, formatTime, paint, table } from './style.js';
+import { cell, formatTime, paint, statusText, table } from './style.js';
 
 const DEFAULT_LAST = 10;
 

@@ -8,9 +8,9 @@ import { log, registerSecret } from '../log/logger.js';
 import type { ClusterSnapshot } from '../generated/snapshot.js';
 import { guestRef } from '../util/guest.js';
 import { EXIT_FAILURE } from '../util/errors.js';
+import { readSnapshotFile } from '../pve/snapshot-file.js';
 import { vmidArg } from './args.js';
 import { out, withCommon, type CommonOptions } from './common.js';
-import { readSnapshotFile } from './plan-cmd.js';
 import { readForCommand, type ReadContext } from './read-history.js';
 import { cell, paint, table } from './style.js';
 

@@ -9,7 +9,7 @@ import { log } from '../log/logger.js';
 import { listOf, parseSince, positiveInt, vmidArg } from './args.js';
 import { out, withCommon, type CommonOptions } from './common.js';
 import { readForCommand } from './read-history.js';
-import { cell, formatDuration, formatTime, paint, table } from './style.js';
+import { cell, formatDuration, formatTime, paint, statusText, table } from './style.js';
 
 /**
  * The CSV columns, in order: the header line is exactly these names joined by commas. `error` came
@@ -63,33 +63,6 @@ function runDuration(r: RunRecord): number {
 
 const moves = (r: RunRecord) => r.decisions.filter((d) => d.action === 'move').length;
 const skips = (r: RunRecord) => r.decisions.filter((d) => d.action === 'skip').length;
-
-export function statusText(status: string): string {
-  const c = paint();
-  switch (status) {
-    case 'completed':
-    case 'success':
-      return c.green(status);
-    case 'failed':
-    case 'error':
-    case 'halted':
-      return c.red(status);
-    case 'timeout':
-    case 'interrupted':
-    case 'unknown':
-    case 'partial':
-      return c.yellow(status);
-    case 'started':
-    case 'intent':
-      return c.cyan(status);
-    case 'never_started':
-      return c.dim('never started');
-    case 'dry-run':
-      return c.dim('dry run (not executed)');
-    default:
-      return status;
-  }
-}
 
 function migrationTable(ms: MigrationState[], zone: string): string {
   const rows = ms.map((m) => [

@@ -1,43 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { Ajv } from 'ajv';
 import { plan as makePlan } from '../engine/index.js';
-import type { ClusterSnapshot } from '../generated/snapshot.js';
 import { engineHistoryView } from '../history/views.js';
-import { loadSchema } from '../util/resources.js';
+import { recordsAsOf } from '../history/queries.js';
+import { readSnapshotFile } from '../pve/snapshot-file.js';
 import { UsageError } from '../util/errors.js';
-import { locateJsonError } from '../util/json-locate.js';
 import { out, withCommon, type CommonOptions } from './common.js';
 import { readForCommand } from './read-history.js';
-import { formatPlan } from './run-cmd.js';
-import { paint } from './style.js';
+import { formatPlan, paint } from './style.js';
 import { ISO_WITH_ZONE } from './clock.js';
 import { comparePlans, formatComparison } from './planner-compare.js';
 import { solverFor } from '../engine/optimal/solver.js';
-
-/** Reads and checks a snapshot file written by `proxbalance snapshot`. */
-export function readSnapshotFile(path: string): ClusterSnapshot {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`${path}: cannot read the snapshot (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    const at = locateJsonError(text);
-    throw new UsageError(`${path}: not valid JSON${at ? ` at line ${at.line}, column ${at.column}: ${at.message}` : ''}`);
-  }
-  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-  const validate = ajv.compile(loadSchema('snapshot'));
-  if (!validate(value)) {
-    const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)'} ${e.message}`);
-    throw new UsageError(`${path}: not a proxbalance snapshot (schemas/snapshot.schema.json): ${problems.join('; ')}`);
-  }
-  return value as ClusterSnapshot;
-}
 
 /**
  * `proxbalance plan --snapshot FILE`: the decision engine on a saved snapshot, offline. Nothing
@@ -57,8 +29,7 @@ export function planCommand(): Command {
       const at = opts.now ?? snapshot.taken_at;
       const nowMs = Date.parse(at);
       if (!ISO_WITH_ZONE.test(at) || Number.isNaN(nowMs)) throw new UsageError(`--now ${at}: not an ISO 8601 time with its zone, such as 2026-11-25T12:00:00Z`);
-      // What happened after that moment is not known then: no later cooldown, halt or move.
-      const past = ctx.records.filter((r) => Date.parse(r.type === 'run' ? r.started_at : r.at) <= nowMs);
+      const past = recordsAsOf(ctx.records, nowMs);
       const view = engineHistoryView(past, nowMs);
       const c = paint();
       if (opts.compare) {

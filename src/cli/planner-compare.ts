@@ -6,22 +6,7 @@ import type { Config } from '../config/validate.js';
 import { plan as makePlan, type HistoryView, type Plan } from '../engine/index.js';
 import { loadHighs } from '../engine/optimal/solver.js';
 import type { ClusterSnapshot } from '../generated/snapshot.js';
-import { cell, paint } from './style.js';
-
-/** "Planner: optimal (proven optimal, 2 move(s) in the end state, solved in 0.05 s)". */
-export function plannerLine(p: Plan): string {
-  const i = p.planner;
-  if (i.used === 'greedy' && i.status === 'not-run' && !i.note) return 'Planner: greedy';
-  const facts: string[] = [];
-  if (i.status === 'optimal') facts.push('proven optimal');
-  else if (i.status === 'feasible') facts.push(`not proven optimal: up to ${i.gap_moves ?? '?'} move(s) fewer may exist`);
-  else if (i.status === 'none') facts.push('the solver found no plan');
-  if (i.end_state_moves !== null) facts.push(`${i.end_state_moves} move(s) in the end state`);
-  if (i.solve_seconds !== null) facts.push(`solved in ${i.solve_seconds} s`);
-  if (i.model?.restricted) facts.push(`model restricted to ${i.model.movable} of ${i.model.guests} guests`);
-  if (i.note) facts.push(i.note);
-  return `Planner: ${i.used}${i.requested !== i.used ? ` (${i.requested} asked for)` : ''}${facts.length ? `: ${cell(facts.join('; '))}` : ''}`;
-}
+import { paint, plannerLine } from './style.js';
 
 /** Both planners on one snapshot: the greedy one as configured, the exact one with the solver loaded. */
 export async function comparePlans(snapshot: ClusterSnapshot, config: Config, history: HistoryView, nowMs: number): Promise<{ greedy: Plan; optimal: Plan }> {

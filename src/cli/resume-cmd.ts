@@ -3,7 +3,8 @@ import { userInfo } from 'node:os';
 import { appendRecord, readHistory } from '../history/store.js';
 import { activeHalt } from '../history/views.js';
 import { acquireLock } from '../history/lock.js';
-import { haltMessage } from '../executor/tick.js';
+import { haltMessage } from '../history/queries.js';
+import { guestRef } from '../util/guest.js';
 import { log } from '../log/logger.js';
 import { announceResumed } from '../notify/notifier.js';
 import { updateMetricsFile } from '../metrics/file.js';
@@ -33,7 +34,7 @@ export function resumeCommand(): Command {
         };
         append({ v: 1, type: 'resumed', at: new Date().toISOString(), ...(by ? { by } : {}) });
         log.info(`automation resumed (was: ${haltMessage(halt)})`);
-        out(`resumed: automation was halted after the failed migration of ${halt.guest_type === 'lxc' ? 'CT' : 'VM'} ${halt.vmid} at ${halt.at} (${halt.error})`);
+        out(`resumed: automation was halted after the failed migration of ${guestRef(halt.vmid, halt.guest_type ?? 'qemu')} at ${halt.at} (${halt.error})`);
         await announceResumed(loaded, halt, by, append);
         await updateMetricsFile(loaded.config, records, null);
       } finally {

@@ -1,11 +1,7 @@
 import { Command } from 'commander';
 import { runTick, type TickResult } from '../executor/tick.js';
-import type { Plan } from '../engine/types.js';
-import type { ClusterSnapshot } from '../generated/snapshot.js';
-import { guestRef } from '../util/guest.js';
 import { cliNow } from './clock.js';
-import { cell, paint } from './style.js';
-import { plannerLine } from './planner-compare.js';
+import { cell, formatPlan, paint } from './style.js';
 import { configureLogger, log, redact, registerSecret } from '../log/logger.js';
 import { resolveTokenSecret } from '../config/load.js';
 import { loadFromOptions, out, withCommon, type CommonOptions } from './common.js';
@@ -24,47 +20,12 @@ function runningClock(): (() => Date) | undefined {
   return () => new Date(base + (Date.now() - started));
 }
 
-/** Gates, planned moves with their reasons and score, and the guests not moved, grouped by reason. */
-export function formatPlan(plan: Plan, snapshot: ClusterSnapshot | null, statusOf: (vmid: number) => string): string[] {
-  const c = paint();
-  const lines: string[] = [];
-  lines.push('', c.bold('Gates'));
-  // Text from the cluster (names, reasons, task errors) is shown with its control characters escaped.
-  for (const g of plan.gates) lines.push(`  ${g.passed ? c.green('✓') : c.red('✗')} ${g.name.padEnd(17)} ${cell(g.message)}`);
-  const s = plan.summary;
-  lines.push('', c.bold(`Plan: ${plan.moves.length} move(s); imbalance ${s.imbalance_before} → ${s.imbalance_after}; ${s.gib_moved} GiB to move`));
-  lines.push(`  ${plannerLine(plan)}`);
-  plan.moves.forEach((m, i) => {
-    lines.push(`  ${i + 1}. ${guestRef(m.vmid, m.type)} ${cell(m.name)}  ${cell(m.source)} → ${cell(m.target)}  ${m.kind}, confidence ${m.confidence}  ${statusOf(m.vmid)}`);
-    lines.push(`     ${cell(m.reason)}`);
-    const b = m.score;
-    lines.push(c.gray(`     score: imbalance ${b.imbalance_before} → ${b.imbalance_after}, gain ${b.gain}, headroom ${b.headroom}, risk ${b.risk}, ${b.gib_moved} GiB; target after: mem ${b.target_mem_percent_after} %, cpu ${b.target_cpu_percent_after} %`));
-  });
-  if (plan.notes.length) {
-    lines.push('', c.bold('Notes'));
-    for (const n of plan.notes) lines.push(`  ${cell(n)}`);
-  }
-  if (plan.skipped.length) {
-    const byReason = new Map<string, string[]>();
-    const types = new Map((snapshot?.guests ?? []).map((g) => [g.vmid, g.type] as const));
-    for (const sk of plan.skipped) {
-      const list = byReason.get(sk.reason) ?? [];
-      list.push(`${guestRef(sk.vmid, types.get(sk.vmid) ?? 'qemu')}${sk.target ? ` → ${cell(sk.target)}` : ''}${sk.detail ? ` (${cell(sk.detail)})` : ''}`);
-      byReason.set(sk.reason, list);
-    }
-    lines.push('', c.bold(`Not moved: ${plan.skipped.length} guest(s)`));
-    for (const [reason, guests] of byReason) {
-      const shown = guests.length > 8 ? `${guests.slice(0, 8).join(', ')}, … (${guests.length - 8} more)` : guests.join(', ');
-      lines.push(`  ${cell(reason)}: ${shown}`);
-    }
-  }
-  return lines;
-}
-
-export function formatTick(r: TickResult, dryRun: boolean): string {
+export function formatTick(r: TickResult): string {
   const c = paint();
   const run = r.run;
   if (!run) return '';
+  // The tick decided whether this was a dry run (--dry-run or the config): its run record says.
+  const dryRun = run.mode === 'dry-run';
   const lines: string[] = [c.bold(`proxbalance run ${run.run_id}: ${run.mode}${run.trigger === 'scheduled' ? ', scheduled' : ''} → ${run.outcome}`)];
   if (run.reason) lines.push(`  ${cell(run.reason)}`);
   if (r.plan) {
@@ -128,10 +89,9 @@ async function runAction(opts: RunOptions): Promise<void> {
       dryRunFlag: Boolean(opts.dryRun), scheduled: Boolean(opts.scheduled), stopping: () => stop,
       ...(now ? { now } : {}), ...(pollMs ? { pollMs, progressMs: pollMs * 5 } : {}),
     });
-    const dry = Boolean(opts.dryRun) || loaded.config.automated_migrations.dry_run;
     if (opts.json) {
       out(JSON.stringify({ run: result.run, plan: result.plan, results: result.results.map((x) => ({ vmid: x.move.vmid, status: x.status, upid: x.upid, detail: x.detail })), api_requests: result.apiRequests }, null, 2));
-    } else if (result.run && !opts.scheduled) out(formatTick(result, dry)); // the timer's runs speak through their log lines (the journal)
+    } else if (result.run && !opts.scheduled) out(formatTick(result)); // the timer's runs speak through their log lines (the journal)
     process.exitCode = stop ? 1 : result.exitCode;
   } finally {
     process.off('SIGTERM', onSignal);

@@ -4,7 +4,6 @@ import { activeHalt, lastRun, migrationTime, nextScheduledCheck, unfinishedMigra
 import type { Config } from '../config/load.js';
 import { guestLabel, guestRef } from '../util/guest.js';
 import { out, withCommon, type CommonOptions } from './common.js';
-import { statusText } from './history-cmd.js';
 import { readForCommand, type ReadContext } from './read-history.js';
 import { inProgress, type InProgress } from '../executor/in-progress.js';
 import { formatBytes, formatElapsed } from '../executor/follow.js';
@@ -12,7 +11,7 @@ import { resolveTokenSecret } from '../config/load.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { log, registerSecret } from '../log/logger.js';
 import { windowStatus, type WindowState, type WindowStatus } from './status-windows.js';
-import { cell, formatTime, paint, relative } from './style.js';
+import { cell, formatTime, paint, relative, statusText } from './style.js';
 import { schedulerState, TIMER_UNIT, type SchedulerState } from '../doctor/scheduler.js';
 import { lockHolder } from '../history/lock.js';
 

@@ -88,7 +88,7 @@ export function confidence(gain: number, room: number, rsk: number): number {
 }
 
 export function clamp01(x: number): number {
-  return x < 0 ? 0 : x > 1 ? 1 : x;
+  return Math.min(1, Math.max(0, x));
 }
 
 /** Rounds for display and for the plan (2 decimals). */

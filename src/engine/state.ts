@@ -3,7 +3,7 @@
  * here at once, so later decisions see earlier ones (no two guests dumped on the same cool node).
  * The imbalance number is kept as running sums, so judging a candidate move costs O(1).
  */
-import type { ClusterSnapshot, SnapshotGuest } from '../generated/snapshot.js';
+import type { ClusterSnapshot, SnapshotGuest, SnapshotNode } from '../generated/snapshot.js';
 import { GiB, imbalanceFrom, nodeLoad, overload, type Thresholds } from './score.js';
 
 export interface SimNode {
@@ -108,6 +108,61 @@ function percent(used: number, total: number): number {
   return used > 0 ? 100 : 0;
 }
 
+const finite = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : 0);
+
+/** A snapshot node as the simulator models it (figures in cores and bytes; see SimNode). */
+function simNode(sn: SnapshotNode, idx: number, maintenanceNames: ReadonlySet<string>, recentlyChanged: ReadonlySet<string>): SimNode {
+  const online = sn.status === 'online';
+  const haMaintenance = sn.ha_state === 'maintenance';
+  const maintenance = maintenanceNames.has(sn.name) || haMaintenance;
+  const cpuNow = finite(sn.cpu);
+  const cpuAvg = sn.avg ? finite(sn.avg.cpu) : cpuNow;
+  const memNow = finite(sn.mem);
+  const memAvg = sn.avg ? finite(sn.avg.mem) : memNow;
+  const cpuFrac = recentlyChanged.has(sn.name) ? cpuNow : cpuAvg;
+  return {
+    idx,
+    name: sn.name,
+    online,
+    complete: sn.complete,
+    maintenance,
+    haMaintenance,
+    balanced: online && sn.complete && !maintenance && sn.maxmem > 0 && sn.maxcpu > 0,
+    maxcpu: sn.maxcpu,
+    maxmem: sn.maxmem,
+    cpuCores: cpuFrac * sn.maxcpu,
+    mem: memNow,
+    worstMem: Math.max(memNow, memAvg),
+    worstCpu: Math.max(cpuNow, cpuAvg) * sn.maxcpu,
+    iowaitPct: sn.avg && Number.isFinite(sn.avg.iowait) ? sn.avg.iowait * 100 : 0,
+    running: 0,
+  };
+}
+
+/** A snapshot guest on node `nodeIdx` as the simulator models it (cpuOut/memOut are set once its node is complete). */
+function simGuest(g: SnapshotGuest, nodeIdx: number, trackGroups: boolean): SimGuest {
+  const running = g.status === 'running' || g.status === 'paused';
+  const localDisk = g.local?.disks_bytes ?? 0;
+  const mem = running ? g.mem : 0;
+  return {
+    g,
+    vmid: g.vmid,
+    node: nodeIdx,
+    running,
+    cpuCores: running ? g.cpu * g.maxcpu : 0,
+    mem,
+    cpuOut: 0,
+    memOut: 0,
+    // Worst case on the target: all its configured memory, also for a stopped guest (it may
+    // be started there: onboot, HA, a person).
+    reserve: Math.max(g.maxmem, g.mem),
+    localDisk,
+    gib: (mem + localDisk) / GiB,
+    groups: trackGroups ? g.tags.filter((t) => t.startsWith('exclude_') && t.length > 8) : [],
+    moved: false,
+  };
+}
+
 export class Sim {
   readonly nodes: SimNode[];
   readonly byName = new Map<string, SimNode>();
@@ -129,82 +184,12 @@ export class Sim {
     /** Nodes a live migration touched within the last hour: their CPU average is stale. */
     recentlyChanged: ReadonlySet<string> = new Set(),
   ) {
-    const finite = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : 0);
-    this.nodes = snap.nodes.map((sn, idx) => {
-      const online = sn.status === 'online';
-      const haMaintenance = sn.ha_state === 'maintenance';
-      const maintenance = maintenanceNames.has(sn.name) || haMaintenance;
-      const cpuNow = finite(sn.cpu);
-      const cpuAvg = sn.avg ? finite(sn.avg.cpu) : cpuNow;
-      const memNow = finite(sn.mem);
-      const memAvg = sn.avg ? finite(sn.avg.mem) : memNow;
-      const cpuFrac = recentlyChanged.has(sn.name) ? cpuNow : cpuAvg;
-      const mem = memNow;
-      const node: SimNode = {
-        idx,
-        name: sn.name,
-        online,
-        complete: sn.complete,
-        maintenance,
-        haMaintenance,
-        balanced: online && sn.complete && !maintenance && sn.maxmem > 0 && sn.maxcpu > 0,
-        maxcpu: sn.maxcpu,
-        maxmem: sn.maxmem,
-        cpuCores: cpuFrac * sn.maxcpu,
-        mem,
-        worstMem: Math.max(memNow, memAvg),
-        worstCpu: Math.max(cpuNow, cpuAvg) * sn.maxcpu,
-        iowaitPct: sn.avg && Number.isFinite(sn.avg.iowait) ? sn.avg.iowait * 100 : 0,
-        running: 0,
-      };
-      this.byName.set(sn.name, node);
-      return node;
-    });
+    this.nodes = snap.nodes.map((sn, idx) => simNode(sn, idx, maintenanceNames, recentlyChanged));
+    for (const nd of this.nodes) this.byName.set(nd.name, nd);
     this.guestsOn = this.nodes.map(() => []);
-    const sorted = [...snap.guests].sort((a, b) => a.vmid - b.vmid);
     this.guests = [];
-    for (const g of sorted) {
-      const node = this.byName.get(g.node);
-      if (!node) continue;
-      const running = g.status === 'running' || g.status === 'paused';
-      const localDisk = g.local?.disks_bytes ?? 0;
-      const mem = running ? g.mem : 0;
-      const sg: SimGuest = {
-        g,
-        vmid: g.vmid,
-        node: node.idx,
-        running,
-        cpuCores: running ? g.cpu * g.maxcpu : 0,
-        mem,
-        cpuOut: 0,
-        memOut: 0,
-        // Worst case on the target: all its configured memory, also for a stopped guest (it may
-        // be started there: onboot, HA, a person).
-        reserve: Math.max(g.maxmem, g.mem),
-        localDisk,
-        gib: (mem + localDisk) / GiB,
-        groups: trackGroups ? g.tags.filter((t) => t.startsWith('exclude_') && t.length > 8) : [],
-        moved: false,
-      };
-      this.guests.push(sg);
-      this.guestsOn[node.idx]!.push(sg);
-      if (g.status === 'running') node.running++;
-      for (const grp of sg.groups) this.bumpGroup(grp, node.idx, 1);
-    }
-    for (const nd of this.nodes) {
-      let cores = 0;
-      let mem = 0;
-      for (const sg of this.guestsOn[nd.idx]!) {
-        cores += sg.cpuCores;
-        mem += sg.mem;
-      }
-      const fc = cores > nd.cpuCores ? Math.max(0, nd.cpuCores) / cores : 1;
-      const fm = mem > nd.mem ? Math.max(0, nd.mem) / mem : 1;
-      for (const sg of this.guestsOn[nd.idx]!) {
-        sg.cpuOut = sg.cpuCores * fc;
-        sg.memOut = sg.mem * fm;
-      }
-    }
+    for (const g of [...snap.guests].sort((a, b) => a.vmid - b.vmid)) this.addGuest(g, trackGroups);
+    for (const nd of this.nodes) this.scaleOutflows(nd);
     for (const nd of this.nodes) {
       if (!nd.balanced) continue;
       const l = this.load(nd);
@@ -212,6 +197,36 @@ export class Sim {
       this.sum += l;
       this.sumSq += l * l;
       this.penalty += overload(this.cpuPct(nd), this.memPct(nd), th);
+    }
+  }
+
+  /** Places a snapshot guest on its node (a guest on a node the snapshot does not list is left out). */
+  private addGuest(g: SnapshotGuest, trackGroups: boolean): void {
+    const node = this.byName.get(g.node);
+    if (!node) return;
+    const sg = simGuest(g, node.idx, trackGroups);
+    this.guests.push(sg);
+    this.guestsOn[node.idx]!.push(sg);
+    if (g.status === 'running') node.running++;
+    for (const grp of sg.groups) this.bumpGroup(grp, node.idx, 1);
+  }
+
+  /**
+   * What leaving takes off node `nd` (see SimGuest.cpuOut): when its guests' figures add up to more
+   * than the node reports, each guest's share is scaled down so the node never goes below zero.
+   */
+  private scaleOutflows(nd: SimNode): void {
+    let cores = 0;
+    let mem = 0;
+    for (const sg of this.guestsOn[nd.idx]!) {
+      cores += sg.cpuCores;
+      mem += sg.mem;
+    }
+    const fc = cores > nd.cpuCores ? Math.max(0, nd.cpuCores) / cores : 1;
+    const fm = mem > nd.mem ? Math.max(0, nd.mem) / mem : 1;
+    for (const sg of this.guestsOn[nd.idx]!) {
+      sg.cpuOut = sg.cpuCores * fc;
+      sg.memOut = sg.mem * fm;
     }
   }
 

@@ -30,7 +30,8 @@ export interface HistoryMigration {
   target: string;
   /**
    * `started` = no outcome recorded yet (still running, or the process died); `completed` = the
-   * guest is on `target`; `failed`/`interrupted` = it stayed on `source`; `timeout` = unknown.
+   * guest is on `target`; `failed`/`interrupted` = it stayed on `source`; `timeout` = not known yet
+   * (it may be on `target`: counted as moved, docs/decisions.md §11).
    */
   status: MigrationStatus;
   /** ISO 8601 timestamp (any offset; compared as instants, never as strings). */

@@ -100,8 +100,7 @@ export function windowOpen(window: TimeWindow, nowMs: number, defaultZone: strin
 }
 
 /** Instants in (fromMs, toMs] where the zone's offset changes (DST), found by bisection. */
-function offsetChanges(zone: Zone, fromMs: number, toMs: number): number[] {
-  const out: number[] = [];
+function* offsetChanges(zone: Zone, fromMs: number, toMs: number): Generator<number> {
   let a = fromMs;
   let oa = zone.offset(a);
   while (a < toMs) {
@@ -115,12 +114,11 @@ function offsetChanges(zone: Zone, fromMs: number, toMs: number): number[] {
         if (zone.offset(mid) === oa) lo = mid;
         else hi = mid;
       }
-      out.push(hi);
+      yield hi;
     }
     a = b;
     oa = ob;
   }
-  return out;
 }
 
 /**
@@ -130,11 +128,13 @@ function offsetChanges(zone: Zone, fromMs: number, toMs: number): number[] {
  */
 export function candidateInstants(c: WindowClock, fromMs: number): number[] {
   const toMs = fromMs + LOOKAHEAD_DAYS * DAY;
-  const jumps = offsetChanges(c.zone, fromMs, toMs);
+  const jumps = [...offsetChanges(c.zone, fromMs, toMs)];
   // Every instant in the range has the offset at its start or the one after a jump.
   const offsets = new Set<number>([c.zone.offset(fromMs), ...jumps.map((j) => c.zone.offset(j))]);
   const firstDay = Math.floor(wall(c.zone, fromMs) / DAY) - 1;
   const found = new Set<number>(jumps);
+  // Local days from the one before `fromMs` to the one of `toMs`, which is LOOKAHEAD_DAYS + 2 later
+  // when a spring-forward change lies in between and `fromMs` is late in its local day.
   for (let d = firstDay; d <= firstDay + LOOKAHEAD_DAYS + 2; d++) {
     for (const m of [c.start, c.end]) {
       const w = d * DAY + m * MINUTE;
@@ -181,7 +181,7 @@ export function checkSchedule(
   nowMs: number,
 ): ScheduleCheck {
   const out: ScheduleCheck = { blackout: { active: false, errors: [] }, migration: { defined: false, active: false, errors: [] } };
-  for (const w of schedule.blackout_windows ?? []) {
+  for (const w of schedule.blackout_windows) {
     if (!w.enabled) continue;
     const c = windowOpen(w, nowMs, schedule.timezone);
     if (c.error) out.blackout.errors.push(`blackout window '${w.name}': ${c.error}`);
@@ -191,7 +191,7 @@ export function checkSchedule(
       out.blackout.local = c.local;
     }
   }
-  for (const w of schedule.migration_windows ?? []) {
+  for (const w of schedule.migration_windows) {
     if (!w.enabled) continue;
     out.migration.defined = true;
     const c = windowOpen(w, nowMs, schedule.timezone);

@@ -1,6 +1,6 @@
 import type { PveClient } from '../pve/client.js';
 import { parseLogLine, summarizeMigrationLog } from '../pve/tasklog.js';
-import { runningMigrations } from './port.js';
+import { runningMigrationTasks } from './port.js';
 
 /** A migration running in the cluster now (ours or anyone's), with what its log says. */
 export interface InProgress {
@@ -27,7 +27,7 @@ export interface InProgress {
  * real one is listed once it exists.
  */
 export async function inProgress(client: Pick<PveClient, 'clusterTasks' | 'taskLog'>, now: Date): Promise<InProgress[]> {
-  const running = runningMigrations(await client.clusterTasks());
+  const running = runningMigrationTasks(await client.clusterTasks());
   const real = new Set(running.filter((t) => t.type !== 'hamigrate').map((t) => t.id));
   const shown = running.filter((t) => t.type !== 'hamigrate' || !real.has(t.id)).sort((a, b) => a.starttime - b.starttime);
   return Promise.all(shown.map(async (t) => {

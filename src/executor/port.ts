@@ -1,4 +1,5 @@
-import type { ClusterTaskEntry, GuestCurrent, GuestRef, GuestType, MigratePrecondition, TaskStatus } from '../pve/types.js';
+import { taskRunning, type ClusterTaskEntry, type GuestCurrent, type GuestRef, type GuestType, type MigratePrecondition, type TaskStatus } from '../pve/types.js';
+import { MIGRATION_TASK_TYPES } from '../engine/rules.js';
 import type { FindTaskOptions, MigrateOptions } from '../pve/client.js';
 import type { TaskLogPage } from '../pve/tasklog.js';
 
@@ -21,14 +22,12 @@ export interface ExecutorPort {
   findRealMigrationTask(hamigrateUpid: string, guest: Pick<GuestRef, 'vmid' | 'node'>): Promise<string | null>;
 }
 
-export const MIGRATION_TASK_TYPES = new Set(['qmigrate', 'vzmigrate', 'hamigrate']);
-
-/** Running migration tasks in a /cluster/tasks answer (no endtime, or status "running"). */
-export function runningMigrations(tasks: readonly ClusterTaskEntry[]): ClusterTaskEntry[] {
-  return tasks.filter((t) => MIGRATION_TASK_TYPES.has(t.type) && (t.endtime === undefined || t.endtime === null || t.status === 'running'));
+/** The running migration tasks of a /cluster/tasks answer (running as taskRunning says). */
+export function runningMigrationTasks(tasks: readonly ClusterTaskEntry[]): ClusterTaskEntry[] {
+  return tasks.filter((t) => MIGRATION_TASK_TYPES.has(t.type) && taskRunning(t));
 }
 
 /** Guests being migrated now (an HA move shows as hamigrate then qmigrate: one guest, counted once). */
 export function migratingVmids(tasks: readonly ClusterTaskEntry[]): Set<number> {
-  return new Set(runningMigrations(tasks).map((t) => Number(t.id)).filter((n) => Number.isFinite(n) && n > 0));
+  return new Set(runningMigrationTasks(tasks).map((t) => Number(t.id)).filter((n) => Number.isFinite(n) && n > 0));
 }

@@ -4,19 +4,11 @@ import type { MigrationState } from '../history/views.js';
 import { LogFollower, stoppedOutcome } from './follow.js';
 import { parseUpid } from '../pve/upid.js';
 import { guestRef } from '../util/guest.js';
-import { MIGRATION_TASK_TYPES, type ExecutorPort } from './port.js';
+import type { ExecutorPort } from './port.js';
+import { MIGRATION_TASK_TYPES } from '../engine/rules.js';
 
 /** How long after an HA request its real migration task may take to appear. */
 const HA_HANDOVER_LIMIT_S = 600;
-
-export interface ReconcileResult {
-  /** Migrations whose outcome was appended now. */
-  settled: Array<{ migration: MigrationState; status: 'completed' | 'failed' | 'never_started' }>;
-  /** Still running in Proxmox. */
-  running: MigrationState[];
-  /** Could not be looked up (node offline, task gone): left for a later run. */
-  unknown: MigrationState[];
-}
 
 type Record = (r: MigrationRecord) => void;
 
@@ -44,8 +36,7 @@ async function taskOfIntent(port: ExecutorPort, m: MigrationState, known: Readon
  * one whose task still runs gets a started record with the UPID, and its outcome comes from a
  * later run. Nothing is appended twice: once an outcome is recorded, the migration is finished.
  */
-export async function reconcile(port: ExecutorPort, unfinished: readonly MigrationState[], runId: string, record: Record, now: () => Date = () => new Date(), knownUpids: ReadonlySet<string> = new Set()): Promise<ReconcileResult> {
-  const result: ReconcileResult = { settled: [], running: [], unknown: [] };
+export async function reconcile(port: ExecutorPort, unfinished: readonly MigrationState[], runId: string, record: Record, now: () => Date = () => new Date(), knownUpids: ReadonlySet<string> = new Set()): Promise<void> {
   for (const m of unfinished) {
     const label = guestRef(m.vmid, m.guest_type);
     try {
@@ -54,23 +45,20 @@ export async function reconcile(port: ExecutorPort, unfinished: readonly Migrati
         upid = await taskOfIntent(port, m, knownUpids);
         if (!upid) {
           record({ ...recordOf(m), at: now().toISOString(), run_id: runId, status: 'never_started', upid: null, error: `no migration task of it on ${m.source}: the request was never received` });
-          result.settled.push({ migration: m, status: 'never_started' });
           log.info(`${label}: the migration to ${m.target} recorded as ${m.status} never started (no task on ${m.source})`);
           continue;
         }
         log.info(`${label}: the migration to ${m.target} recorded as ${m.status} has its task ${upid}`);
       }
-      await settleTask(port, m, upid, runId, record, now, result);
+      await settleTask(port, m, upid, runId, record, now);
     } catch (e) {
-      result.unknown.push(m);
       log.warn(`${label}: cannot look up the migration ${m.upid ? `task ${m.upid}` : `to ${m.target}`}: ${(e as Error).message}; a later run tries again`);
     }
   }
-  return result;
 }
 
 /** The outcome of a migration whose (first) task is known: appended when it has ended. */
-async function settleTask(port: ExecutorPort, m: MigrationState, firstUpid: string, runId: string, record: Record, now: () => Date, result: ReconcileResult): Promise<void> {
+async function settleTask(port: ExecutorPort, m: MigrationState, firstUpid: string, runId: string, record: Record, now: () => Date): Promise<void> {
   const label = guestRef(m.vmid, m.guest_type);
   let upid = firstUpid;
   let st = await port.taskStatus(upid);
@@ -82,11 +70,9 @@ async function settleTask(port: ExecutorPort, m: MigrationState, firstUpid: stri
         // The HA manager accepted the request long ago and started nothing (or the task has
         // left the node's list): an outcome, not an eternal "unknown".
         record({ ...recordOf(m), at: now().toISOString(), run_id: runId, status: 'failed', upid, finished_at: now().toISOString(), error: 'HA manager started no migration task (none found for 10 minutes)' });
-        result.settled.push({ migration: m, status: 'failed' });
         log.error(`${label}: HA migration ${upid} failed: the HA manager started no migration task`);
         return;
       }
-      result.unknown.push(m);
       log.warn(`${label}: HA migration ${upid} ended but its migration task was not found yet`);
       return;
     }
@@ -94,7 +80,6 @@ async function settleTask(port: ExecutorPort, m: MigrationState, firstUpid: stri
     st = await port.taskStatus(upid);
   }
   if (st.status !== 'stopped') {
-    result.running.push(m);
     if (upid !== m.upid) {
       // From now on it is looked up by its UPID: /nodes/{node}/tasks keeps only recent tasks.
       record({ ...recordOf(m), at: now().toISOString(), run_id: runId, status: 'started', upid, started_at: m.started_at ?? new Date(st.starttime * 1000).toISOString() });
@@ -121,7 +106,6 @@ async function settleTask(port: ExecutorPort, m: MigrationState, firstUpid: stri
     ...(o.transferredBytes !== null ? { transferred_bytes: o.transferredBytes } : {}),
     ...(o.avgSpeedBytesPerS !== null ? { avg_speed_bytes_s: o.avgSpeedBytesPerS } : {}),
   });
-  result.settled.push({ migration: m, status: o.status });
   const how = o.status === 'completed' ? 'completed' : `failed: ${o.error}`;
   (o.status === 'completed' ? log.info : log.error)(`${label}: migration ${m.source} → ${m.target} recorded earlier as ${m.status} has ${how}`);
 }

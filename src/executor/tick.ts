@@ -4,6 +4,7 @@ import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
 import { appendRecord, prepareRecordValidation, readHistory, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
 import { activeHalt, engineHistoryView, failureWithoutHalt, lastRun, unfinishedMigrations } from '../history/views.js';
 import { acquireLock, LockBusyError } from '../history/lock.js';
+import { haltMessage } from '../history/queries.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { SnapshotReadError, takeSnapshot } from '../pve/snapshot.js';
 import { plan as makePlan, recheckMove, type RecheckMove } from '../engine/index.js';
@@ -78,11 +79,6 @@ async function freshLook(client: PveClient, planned: ClusterSnapshot, cfg: Loade
     return `Fresh look before the request failed, tried again next run: ${(e as Error).message}`;
   }
   return recheckMove(fresh, planned, cfg, move, sent);
-}
-
-export function haltMessage(h: { vmid: number; at: string; guest_type?: string; error: string }): string {
-  const label = h.guest_type === 'lxc' ? `CT ${h.vmid}` : `VM ${h.vmid}`;
-  return `Automation halted after failed migration of ${label} at ${h.at}; run \`proxbalance resume\``;
 }
 
 /** What every step of a tick shares: the config, the run's identity, and the records so far. */

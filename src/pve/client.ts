@@ -11,6 +11,7 @@ import { Agent, buildConnector, request } from 'undici';
 import type { Config } from '../config/load.js';
 import { PveApiError, PveError, PveMigrationUnknownError, PveNetworkError, PveTlsError, parsePermissionMessage } from './errors.js';
 import { parseUpid } from './upid.js';
+import { MIGRATION_TASK_TYPES } from '../engine/rules.js';
 import type { TaskLogPage } from './tasklog.js';
 import {
   bool,
@@ -28,6 +29,9 @@ import {
   type RrdPoint,
   type TaskStatus,
 } from './types.js';
+
+/** The migration tasks that move a guest: an HA request (hamigrate) only asks the HA manager for one. */
+const GUEST_MOVING_TASK_TYPES = [...MIGRATION_TASK_TYPES].filter((t) => t !== 'hamigrate');
 
 export interface PveLogger {
   info(msg: string): void;
@@ -141,7 +145,7 @@ export interface FindTaskOptions {
   node: string;
   /** Unix seconds: only tasks started at or after this (a few seconds of clock skew are allowed). */
   since: number;
-  /** Task types to accept. Default qmigrate and vzmigrate. */
+  /** Task types to accept. Default: the tasks that move a guest (qmigrate, vzmigrate), not HA's hamigrate requests. */
   types?: string[];
   /** UPIDs to ignore (the hamigrate task itself). */
   exclude?: string[];
@@ -479,7 +483,7 @@ export class PveClient {
    * whether the migration started.
    */
   async findMigrationTasks(f: FindTaskOptions): Promise<ClusterTaskEntry[]> {
-    const types = f.types ?? ['qmigrate', 'vzmigrate'];
+    const types = f.types ?? GUEST_MOVING_TASK_TYPES;
     // A few seconds of clock skew between us and the node are allowed.
     const since = Math.max(0, Math.floor(f.since) - 5);
     const tasks = await this.nodeTasks(f.node, { vmid: f.vmid, since });

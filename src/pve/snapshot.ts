@@ -9,9 +9,9 @@ import type { ClusterSnapshot, SnapshotGuest, SnapshotNode, SnapshotStorage, Sna
 import type { PveClient } from './client.js';
 import { PveApiError, PveError } from './errors.js';
 import { buildHa, readHaPlacement, type HaPlacementInput } from './ha-read.js';
-import { bool, type ClusterTaskEntry, type ClusterStatusEntry, type HaStatusEntry, type ResourceEntry, type RrdPoint } from './types.js';
+import { MIGRATION_TASK_TYPES } from '../engine/rules.js';
+import { bool, taskRunning, type ClusterTaskEntry, type ClusterStatusEntry, type HaStatusEntry, type ResourceEntry, type RrdPoint } from './types.js';
 
-const MIGRATION_TYPES = new Set(['qmigrate', 'vzmigrate', 'hamigrate']);
 
 /** Tags as Proxmox stores them ("a;b"), tolerating "," and spaces; lower-cased, no empties, no duplicates. */
 export function parseTags(tags: string | undefined | null): string[] {
@@ -194,82 +194,105 @@ export interface SnapshotInput {
 
 /** Pure: the snapshot from the API answers (used by takeSnapshot, and by tests on real captures). */
 export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
-  const { resources, status, ha, options, rrd } = input;
-  const taskEntries = input.tasks;
+  const { resources, status, ha } = input;
   const unknowns = [...(input.unknowns ?? [])];
-
-  // Cluster and quorum.
-  const clusterEntry = status?.find((s) => s.type === 'cluster') ?? null;
   const statusNodes = new Map((status ?? []).filter((s) => s.type === 'node').map((s) => [s.name, s]));
+  // HA LRM state per node.
+  const lrm = new Map<string, string>();
+  for (const e of ha ?? []) if (e.type === 'lrm' && e.node) lrm.set(e.node, lrmState(String(e.status ?? '')));
+  const nodes = nodesOf(input, statusNodes, lrm, unknowns);
+  const guests = guestsOf(resources, new Map(nodes.map((n) => [n.name, n.status])), unknowns);
+  const haSection = input.haPlacement ? buildHa(input.haPlacement, ha) : null;
+  if (input.haPlacement?.error) unknowns.push(`${input.haPlacement.error}: HA-managed guests are not moved`);
+  return {
+    v: 1,
+    taken_at: input.now.toISOString(),
+    api: { host: input.host, requests: input.requests, pve_version: null },
+    cluster: clusterOf(status),
+    crs: crsOf(input.options),
+    nodes,
+    guests,
+    storages: storagesOf(resources),
+    tasks: migrationTasksOf(input.tasks),
+    unknowns,
+    ...(haSection ? { ha: haSection } : {}),
+  };
+}
+
+/** Cluster name and quorum; a node without a cluster entry is standalone (and quorate). */
+function clusterOf(status: SnapshotInput['status']): ClusterSnapshot['cluster'] {
+  const clusterEntry = status?.find((s) => s.type === 'cluster') ?? null;
   const standalone = status !== null && clusterEntry === null;
-  const cluster: ClusterSnapshot['cluster'] = {
+  return {
     name: clusterEntry?.name ?? null,
     quorate: status === null ? null : standalone ? true : bool(clusterEntry!.quorate),
     standalone,
   };
+}
 
-  // HA LRM state per node.
-  const lrm = new Map<string, string>();
-  for (const e of ha ?? []) if (e.type === 'lrm' && e.node) lrm.set(e.node, lrmState(String(e.status ?? '')));
+type StatusEntry = NonNullable<SnapshotInput['status']>[number];
 
-  // Nodes.
+/** Every node /cluster/resources or /cluster/status lists, by name; what is not known of each goes to `unknowns`. */
+function nodesOf(input: SnapshotInput, statusNodes: Map<string, StatusEntry>, lrm: Map<string, string>, unknowns: string[]): SnapshotNode[] {
   const nodes: SnapshotNode[] = [];
-  const seen = new Set<string>();
-  for (const r of resources.filter((x) => x.type === 'node' && x.node)) {
-    const name = r.node!;
-    seen.add(name);
-    let st = (['online', 'offline'].includes(String(r.status)) ? r.status : 'unknown') as SnapshotNode['status'];
-    const member = statusNodes.get(name);
-    if (st === 'online' && member && !bool(member.online)) {
-      st = 'unknown';
-      unknowns.push(`node ${name}: /cluster/resources says online, /cluster/status says offline`);
-    }
-    let complete = st === 'online';
-    const hasFigures = typeof r.cpu === 'number' && typeof r.mem === 'number' && typeof r.maxmem === 'number' && typeof r.maxcpu === 'number';
-    if (st !== 'online') unknowns.push(`node ${name}: ${st}, its load is not known`);
-    else if (!hasFigures) {
-      complete = false;
-      unknowns.push(`node ${name}: no cpu/memory figures in /cluster/resources`);
-    }
-    let avg: SnapshotNode['avg'] = null;
-    const got = input.averages?.has(name) ? input.averages.get(name) ?? [] : rrd.get(name);
-    if (st === 'online') {
-      if (got && !Array.isArray(got) && !(got instanceof Error)) avg = got;
-      else if (got instanceof Error) {
-        complete = false;
-        unknowns.push(`rrddata of ${name}: ${why(got)}`);
-      } else if (got) {
-        avg = averageRrd(got);
-        if (!avg) {
-          complete = false;
-          unknowns.push(`rrddata of ${name}: no data points in the last hour`);
-        }
-      } else {
-        complete = false;
-        unknowns.push(`rrddata of ${name}: not read`);
-      }
-    }
-    nodes.push({
-      name,
-      status: st,
-      cpu: hasFigures ? r.cpu! : 0,
-      maxcpu: typeof r.maxcpu === 'number' ? r.maxcpu : 0,
-      mem: hasFigures ? r.mem! : 0,
-      maxmem: typeof r.maxmem === 'number' ? r.maxmem : 0,
-      avg,
-      ha_state: lrm.get(name) ?? null,
-      complete,
-    });
+  for (const r of input.resources.filter((x) => x.type === 'node' && x.node)) {
+    nodes.push(nodeOf(input, r, statusNodes.get(r.node!), lrm, unknowns));
   }
+  const seen = new Set(nodes.map((n) => n.name));
   for (const [name, m] of statusNodes) {
     if (seen.has(name)) continue;
     unknowns.push(`node ${name}: listed by /cluster/status but not by /cluster/resources (token lacks Sys.Audit on /nodes/${name}?)`);
     nodes.push({ name, status: bool(m.online) ? 'unknown' : 'offline', cpu: 0, maxcpu: 0, mem: 0, maxmem: 0, avg: null, ha_state: lrm.get(name) ?? null, complete: false });
   }
-  nodes.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
-  const nodeStatus = new Map(nodes.map((n) => [n.name, n.status]));
+  return nodes.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+}
 
-  // Guests.
+/** One node of /cluster/resources: its figures, its hour averages, and whether all of it is known. */
+function nodeOf(input: SnapshotInput, r: SnapshotInput['resources'][number], member: StatusEntry | undefined, lrm: Map<string, string>, unknowns: string[]): SnapshotNode {
+  const name = r.node!;
+  let st = (['online', 'offline'].includes(String(r.status)) ? r.status : 'unknown') as SnapshotNode['status'];
+  if (st === 'online' && member && !bool(member.online)) {
+    st = 'unknown';
+    unknowns.push(`node ${name}: /cluster/resources says online, /cluster/status says offline`);
+  }
+  let complete = st === 'online';
+  const hasFigures = typeof r.cpu === 'number' && typeof r.mem === 'number' && typeof r.maxmem === 'number' && typeof r.maxcpu === 'number';
+  if (st !== 'online') unknowns.push(`node ${name}: ${st}, its load is not known`);
+  else if (!hasFigures) {
+    complete = false;
+    unknowns.push(`node ${name}: no cpu/memory figures in /cluster/resources`);
+  }
+  let avg: SnapshotNode['avg'] = null;
+  if (st === 'online') {
+    const got = input.averages?.has(name) ? input.averages.get(name) ?? [] : input.rrd.get(name);
+    const averaged = nodeAverages(name, got);
+    if (typeof averaged === 'string') {
+      complete = false;
+      unknowns.push(averaged);
+    } else avg = averaged;
+  }
+  return {
+    name,
+    status: st,
+    cpu: hasFigures ? r.cpu! : 0,
+    maxcpu: typeof r.maxcpu === 'number' ? r.maxcpu : 0,
+    mem: hasFigures ? r.mem! : 0,
+    maxmem: typeof r.maxmem === 'number' ? r.maxmem : 0,
+    avg,
+    ha_state: lrm.get(name) ?? null,
+    complete,
+  };
+}
+
+/** An online node's hour averages: kept from an earlier snapshot, or from its rrddata; or why they are not known. */
+function nodeAverages(name: string, got: SnapshotNode['avg'] | RrdPoint[] | Error | undefined): NonNullable<SnapshotNode['avg']> | string {
+  if (got && !Array.isArray(got) && !(got instanceof Error)) return got;
+  if (got instanceof Error) return `rrddata of ${name}: ${why(got)}`;
+  if (!got) return `rrddata of ${name}: not read`;
+  return averageRrd(got) ?? `rrddata of ${name}: no data points in the last hour`;
+}
+
+function guestsOf(resources: SnapshotInput['resources'], nodeStatus: Map<string, SnapshotNode['status']>, unknowns: string[]): SnapshotGuest[] {
   const guests: SnapshotGuest[] = [];
   const blind = new Set<string>();
   for (const r of resources) {
@@ -279,10 +302,11 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
     guests.push(guestOf(r));
   }
   for (const n of blind) unknowns.push(`guests on ${n}: no usage figures (node ${nodeStatus.get(n) ?? 'unknown'})`);
-  guests.sort((a, b) => a.vmid - b.vmid);
+  return guests.sort((a, b) => a.vmid - b.vmid);
+}
 
-  // Storages.
-  const storages: SnapshotStorage[] = resources
+function storagesOf(resources: SnapshotInput['resources']): SnapshotStorage[] {
+  return resources
     .filter((r) => r.type === 'storage' && r.storage && r.node)
     .map((r) => ({
       storage: r.storage!,
@@ -294,12 +318,14 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
       disk: num(r.disk),
       maxdisk: num(r.maxdisk),
     }));
+}
 
-  // Migration tasks.
-  const tasks: SnapshotTask[] = taskEntries
-    .filter((t) => MIGRATION_TYPES.has(t.type))
+/** The migration tasks of /cluster/tasks, running or ended. */
+function migrationTasksOf(taskEntries: SnapshotInput['tasks']): SnapshotTask[] {
+  return taskEntries
+    .filter((t) => MIGRATION_TASK_TYPES.has(t.type))
     .map((t) => {
-      const ended = typeof t.endtime === 'number' && t.endtime > 0;
+      const ended = !taskRunning(t);
       return {
         upid: t.upid,
         node: t.node,
@@ -311,29 +337,12 @@ export function buildSnapshot(input: SnapshotInput): ClusterSnapshot {
         endtime: ended ? t.endtime! : null,
       };
     });
+}
 
-  // CRS.
-  let crs: ClusterSnapshot['crs'] = { ha_auto_rebalance: null, ha_mode: null };
-  if (options) {
-    const c = parsePropertyString(options.crs);
-    crs = { ha_auto_rebalance: bool(c['ha-auto-rebalance']), ha_mode: c.ha ?? null };
-  }
-
-  const haSection = input.haPlacement ? buildHa(input.haPlacement, ha) : null;
-  if (input.haPlacement?.error) unknowns.push(`${input.haPlacement.error}: HA-managed guests are not moved`);
-  return {
-    v: 1,
-    taken_at: input.now.toISOString(),
-    api: { host: input.host, requests: input.requests, pve_version: null },
-    cluster,
-    crs,
-    nodes,
-    guests,
-    storages,
-    tasks,
-    unknowns,
-    ...(haSection ? { ha: haSection } : {}),
-  };
+function crsOf(options: SnapshotInput['options']): ClusterSnapshot['crs'] {
+  if (!options) return { ha_auto_rebalance: null, ha_mode: null };
+  const c = parsePropertyString(options.crs);
+  return { ha_auto_rebalance: bool(c['ha-auto-rebalance']), ha_mode: c.ha ?? null };
 }
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);

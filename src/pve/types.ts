@@ -173,3 +173,12 @@ export function missingPrivileges(perms: PermissionMap, required: readonly strin
   const have = perms[path] ?? {};
   return required.filter((p) => !bool(have[p]));
 }
+
+/**
+ * What "running" means for a task of /cluster/tasks, in one place: it has no end time yet (Proxmox
+ * adds endtime, with the exit status, when it ends). The snapshot (a running task's endtime is
+ * null), the engine's concurrency gate, the executor's slots and `status` all count by it.
+ */
+export function taskRunning(t: { endtime?: number | null }): boolean {
+  return !(typeof t.endtime === 'number' && t.endtime > 0);
+}

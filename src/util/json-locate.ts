@@ -1,7 +1,6 @@
-/**
- * Finds where a JSON text stops being valid, as line and column (1-based), because JSON.parse's
- * messages differ between Node versions and often give no position.
- */
+// Finds where a JSON text stops being valid, as line and column (1-based), because JSON.parse's
+// messages differ between Node versions and often give no position.
+
 export interface JsonProblem {
   line: number;
   column: number;
@@ -13,92 +12,12 @@ export interface JsonProblem {
  * (JSON.parse keeps the last silently: a second "dry_run" would win without a word).
  */
 export function locateJsonError(text: string, opts: { duplicates?: boolean } = {}): JsonProblem | null {
-  let i = 0;
-  const fail = (message: string): never => {
-    throw Object.assign(new Error(message), { at: i });
-  };
-  const ws = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const describe = () => (i >= text.length ? 'end of file' : `'${text[i]}'`);
-  const literal = (word: string) => {
-    if (text.startsWith(word, i)) i += word.length;
-    else fail(`unexpected ${describe()}`);
-  };
-  const str = () => {
-    i++; // opening quote
-    while (i < text.length) {
-      const c = text[i]!;
-      if (c === '"') { i++; return; }
-      if (c === '\\') {
-        const e = text[i + 1];
-        if (e === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) { i++; fail('bad \\u escape in string'); }
-          i += 6;
-        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2;
-        else { i++; fail('bad escape in string'); }
-        continue;
-      }
-      if (c < ' ') fail('control character (e.g. a line break) inside a string');
-      i++;
-    }
-    fail('string not closed');
-  };
-  const num = () => {
-    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i));
-    if (!m || m[0] === '-' || m[0] === '') fail(`unexpected ${describe()}`);
-    i += m![0].length;
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++; ws();
-      if (text[i] === '}') { i++; return; }
-      const keys = new Set<string>();
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail(text[i] === '}' ? "trailing comma before '}'" : `expected a quoted key, found ${describe()}`);
-        const keyAt = i;
-        str();
-        if (opts.duplicates) {
-          const key = JSON.parse(text.slice(keyAt, i)) as string;
-          if (keys.has(key)) { i = keyAt; fail(`duplicate key ${JSON.stringify(key)} (JSON keeps only the last one)`); }
-          keys.add(key);
-        }
-        ws();
-        if (text[i] !== ':') fail(`expected ':' after key, found ${describe()}`);
-        i++;
-        value(); ws();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === '}') { i++; return; }
-        fail(`expected ',' or '}', found ${describe()}`);
-      }
-    }
-    if (c === '[') {
-      i++; ws();
-      if (text[i] === ']') { i++; return; }
-      for (;;) {
-        ws();
-        if (text[i] === ']') fail("trailing comma before ']'");
-        value(); ws();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === ']') { i++; return; }
-        fail(`expected ',' or ']', found ${describe()}`);
-      }
-    }
-    if (c === '"') return str();
-    if (c === 't') return literal('true');
-    if (c === 'f') return literal('false');
-    if (c === 'n') return literal('null');
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return num();
-    fail(`unexpected ${describe()}`);
-  };
+  const s = new Scanner(text, opts.duplicates ?? false);
   try {
-    if (text.charCodeAt(0) === 0xfeff) i = 1;
-    value();
-    ws();
-    if (i < text.length) fail(`unexpected ${describe()} after the end of the JSON value`);
+    if (text.charCodeAt(0) === 0xfeff) s.i = 1;
+    s.value();
+    s.ws();
+    if (s.i < text.length) s.fail(`unexpected ${s.describe()} after the end of the JSON value`);
     return null;
   } catch (e) {
     const at = (e as { at: number }).at;
@@ -106,5 +25,107 @@ export function locateJsonError(text: string, opts: { duplicates?: boolean } = {
     const line = before.split('\n').length;
     const column = at - before.lastIndexOf('\n');
     return { line, column, message: (e as Error).message };
+  }
+}
+
+/** A strict JSON reader that only checks: it throws the first problem with its offset (`at`). */
+class Scanner {
+  i = 0;
+  constructor(private readonly text: string, private readonly duplicates: boolean) {}
+
+  fail(message: string): never {
+    throw Object.assign(new Error(message), { at: this.i });
+  }
+
+  ws(): void {
+    while (this.i < this.text.length && ' \t\n\r'.includes(this.text[this.i]!)) this.i++;
+  }
+
+  describe(): string {
+    return this.i >= this.text.length ? 'end of file' : `'${this.text[this.i]}'`;
+  }
+
+  value(): void {
+    this.ws();
+    const c = this.text[this.i];
+    if (c === '{') return this.object();
+    if (c === '[') return this.array();
+    if (c === '"') return this.str();
+    if (c === 't') return this.literal('true');
+    if (c === 'f') return this.literal('false');
+    if (c === 'n') return this.literal('null');
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.num();
+    this.fail(`unexpected ${this.describe()}`);
+  }
+
+  private object(): void {
+    const { text } = this;
+    this.i++; this.ws();
+    if (text[this.i] === '}') { this.i++; return; }
+    const keys = new Set<string>();
+    for (;;) {
+      this.ws();
+      if (text[this.i] !== '"') this.fail(text[this.i] === '}' ? "trailing comma before '}'" : `expected a quoted key, found ${this.describe()}`);
+      const keyAt = this.i;
+      this.str();
+      if (this.duplicates) {
+        const key = JSON.parse(text.slice(keyAt, this.i)) as string;
+        if (keys.has(key)) { this.i = keyAt; this.fail(`duplicate key ${JSON.stringify(key)} (JSON keeps only the last one)`); }
+        keys.add(key);
+      }
+      this.ws();
+      if (text[this.i] !== ':') this.fail(`expected ':' after key, found ${this.describe()}`);
+      this.i++;
+      this.value(); this.ws();
+      if (text[this.i] === ',') { this.i++; continue; }
+      if (text[this.i] === '}') { this.i++; return; }
+      this.fail(`expected ',' or '}', found ${this.describe()}`);
+    }
+  }
+
+  private array(): void {
+    const { text } = this;
+    this.i++; this.ws();
+    if (text[this.i] === ']') { this.i++; return; }
+    for (;;) {
+      this.ws();
+      if (text[this.i] === ']') this.fail("trailing comma before ']'");
+      this.value(); this.ws();
+      if (text[this.i] === ',') { this.i++; continue; }
+      if (text[this.i] === ']') { this.i++; return; }
+      this.fail(`expected ',' or ']', found ${this.describe()}`);
+    }
+  }
+
+  private literal(word: string): void {
+    if (this.text.startsWith(word, this.i)) this.i += word.length;
+    else this.fail(`unexpected ${this.describe()}`);
+  }
+
+  private str(): void {
+    const { text } = this;
+    this.i++; // opening quote
+    while (this.i < text.length) {
+      const c = text[this.i]!;
+      if (c === '"') { this.i++; return; }
+      if (c === '\\') {
+        const e = text[this.i + 1];
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(this.i + 2, this.i + 6))) { this.i++; this.fail('bad \\u escape in string'); }
+          this.i += 6;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) this.i += 2;
+        else { this.i++; this.fail('bad escape in string'); }
+        continue;
+      }
+      if (c < ' ') this.fail('control character (e.g. a line break) inside a string');
+      this.i++;
+    }
+    this.fail('string not closed');
+  }
+
+  private num(): void {
+    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(this.text.slice(this.i));
+    if (!m || m[0] === '-' || m[0] === '') this.fail(`unexpected ${this.describe()}`);
+    this.i += m![0].length;
   }
 }
