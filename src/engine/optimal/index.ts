@@ -44,8 +44,10 @@ export function planOptimal(p: Planner, solver: MipSolver | undefined): PlannerI
   info.end_state_moves = end.reduce((s, m) => s + m.u.guests.length, 0);
   info.gap_moves = r.status === 'optimal' ? 0 : Math.max(0, Math.floor((r.objective - r.bound) / W_MOVE));
   if (restricted) info.note = `a large cluster: only ${model.movable} of ${model.guests} guests could move in the model (the largest on the nodes above the mean load, evacuees, exclude-group fixes)`;
+  const movesBefore = p.moves.length;
   const waiting = commitInOrder(p, end, info.end_state_moves);
-  if (waiting && !p.moves.length) p.notes.push(`optimal plan of ${info.end_state_moves} move(s): no move of it fits within the caps now`);
+  // No move of it can be made first (a swap: each needs the other's room): greedy decides this tick.
+  if (waiting && p.moves.length === movesBefore) return { ...info, used: 'greedy', note: `no move of the optimal plan (${info.end_state_moves} move(s)) can be made first within the caps and rules (it needs a swap), so the greedy planner decided` };
   return info;
 }
 

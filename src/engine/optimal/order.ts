@@ -58,9 +58,10 @@ function fitsNow(p: Planner, m: EndMove): boolean {
   return m.u.evacuate || !m.u.guests.some((g) => sim.conflict(g, m.t));
 }
 
-/** Commits this tick's share of the end state; returns how many moves of it wait for later. */
+/** Commits this tick's share of the end state; returns how many moves of it wait for later (all of them: none could be made now, nothing recorded). */
 export function commitInOrder(p: Planner, end: EndMove[], total: number): number {
   let todo = priority(p, end);
+  let committed = 0;
   for (;;) {
     const i = todo.findIndex((m) => fitsNow(p, m));
     if (i < 0) break;
@@ -71,8 +72,11 @@ export function commitInOrder(p: Planner, end: EndMove[], total: number): number
     const footprint = m.u.guests.reduce((f, g) => f + (g.memOut * 100) / (p.sim.nodes[g.node]!.maxmem || 1) + (g.cpuOut * 100) / (p.sim.nodes[g.node]!.maxcpu || 1), 0);
     const gain = m.kind === 'load' ? gainFromImprovement(before - ev.imbalanceAfter, footprint) : 1;
     const outcome = p.propose({ a: m.u.a, t: m.t, kind: m.kind, gain, bypassFloor: m.u.evacuate, reason: () => `${reasonOf(p, m)}; optimal plan: ${total} move(s) in all` });
+    if (outcome === 'committed') committed++;
     if (outcome === 'budget') break;
   }
+  // Nothing could be taken: the caller hands over to the greedy planner (nothing to record here).
+  if (committed === 0) return todo.length;
   const limit = p.config.automated_migrations.rules.max_migrations_per_run;
   for (const m of todo) {
     const skip = p.budget < m.u.guests.length ? { reason: REASON.maxPerRun, detail: `limit ${limit}` } : { reason: WAITS, detail: `moving it to ${m.t.name} now would breach a cap or a rule; it follows once the moves before it are done` };
