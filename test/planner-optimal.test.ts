@@ -61,3 +61,16 @@ test('optimal: nothing hot, nothing to do: no move, proven', () => {
   assert.equal(p.planner.end_state_moves, 0);
   assert.deepEqual(p.moves, []);
 });
+
+test('optimal: an end state that is a swap (neither move fits first) hands the tick to greedy, saying why', () => {
+  // pve1 at 77 % memory must shed; the only fix is a swap of VM 101 (25 GiB) and VM 201 (15 GiB):
+  // 101 does not fit on pve2 (cap 80 %) before 201 leaves, and 201 not on pve1 before 101 leaves.
+  const gs = [guest(100, 'pve1', 50, { tags: ['ignore'] }), guest(101, 'pve1', 25), guest(200, 'pve2', 40, { tags: ['ignore'] }), guest(201, 'pve2', 15)];
+  const snap = cluster(['pve1', 'pve2'].map((n) => node(n)), gs);
+  const p = plan(snap, optimal({ automated_migrations: { safety_checks: { max_node_memory_percent: 80 } } } as never), NO_HISTORY, NOW, solver);
+  assert.equal(p.planner.status, 'optimal');
+  assert.equal(p.planner.end_state_moves, 2);
+  assert.equal(p.planner.used, 'greedy');
+  assert.match(p.planner.note ?? '', /swap/);
+  assert.ok(!p.skipped.some((s) => /Waits/.test(s.reason)), 'no "waits" skip is left behind for greedy');
+});
