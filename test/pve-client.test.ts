@@ -232,7 +232,9 @@ describe('migrations', () => {
   test('a lost answer is not retried: the caller is told to look for the task, and finds it', async () => {
     fake.requests.reset();
     const undo = fake.inject({ kind: 'drop', method: 'POST', path: /\/migrate$/, after: true, times: 1 });
-    const c = track(clientFor(fake));
+    // The client reads the send time from the fake's clock: the task it looks for is dated by that
+    // clock, however long the earlier tests took (the real clock would drift away from it).
+    const c = track(clientFor(fake, { now: () => now }));
     const e = await rejects(c.migrate({ vmid: 110, type: 'qemu', node: 'pve2', status: 'running' }, 'pve3'), PveMigrationUnknownError);
     assert.equal(fake.requests.count('POST /nodes/{node}/qemu/{vmid}/migrate'), 1);
     assert.equal(e.vmid, 110);

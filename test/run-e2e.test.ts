@@ -84,7 +84,10 @@ test('disabled: a run records "Automation disabled" without one API request; --d
 });
 
 test('a migration already running in the cluster takes the only slot: no new move', async () => {
-  const e = await setupE2E({ scenario: 'demo', msPerSecond: 1000 });
+  // The fake's clock stands still: the migration started here runs until the test ends, however
+  // slowly the machine starts the CLI.
+  const frozen = Date.now();
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 1000, clock: () => frozen });
   try {
     e.fake.state.startMigration('qemu', 'pve2', 110, { target: 'pve3', online: '1' }, 'root@pam');
     const r = await e.run(['run']);
@@ -99,14 +102,20 @@ test('a migration already running in the cluster takes the only slot: no new mov
 });
 
 test('two runs at once: the second exits on the lock; no guest is migrated twice', async () => {
-  const e = await setupE2E({ scenario: 'demo', msPerSecond: 100 });
+  // The fake's clock stands still until the second run is over: the first run's migrations cannot
+  // end (and its lock cannot be released) before then, however slow the machine. Then the clock
+  // jumps an hour ahead and runs.
+  const t0 = Date.now();
+  let held = true;
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 100, clock: () => (held ? t0 : Date.now() + 3_600_000) });
   try {
     const first = e.run(['run']);
-    // Wait until the first run holds the lock (it asks the cluster only after taking it).
-    for (let i = 0; i < 3000 && e.fake.requests.total() === 0; i++) await sleep(10);
+    // Wait until the first run is migrating (it holds the lock from before its first request).
+    while (postsFor(e) === 0) await sleep(10);
     const second = await e.run(['run']);
     assert.equal(second.code, 1);
     assert.match(second.stderr, /another proxbalance run \(pid \d+\) holds the lock/);
+    held = false;
     const r1 = await first;
     assert.equal(r1.code, 0, r1.stderr);
     const third = await e.run(['run']);
@@ -187,12 +196,14 @@ test('kill -9 during a migration: the next tick appends the outcome once, moves 
 });
 
 test('SIGTERM: nothing new starts, the in-flight migration is recorded as interrupted with its UPID', async () => {
-  const e = await setupE2E({ scenario: 'demo', msPerSecond: 60 });
+  // The fake's clock stands still: the migration started is still running when the signal comes.
+  const frozen = Date.now();
+  const e = await setupE2E({ scenario: 'demo', msPerSecond: 60, clock: () => frozen });
   try {
     const child = spawn(process.execPath, [BIN, 'run', '--config', e.configPath], { env: { ...process.env, PROXBALANCE_POLL_MS: '25' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    for (let i = 0; i < 500 && !migrations(e.records()).some((m) => m.status === 'started'); i++) await sleep(10);
+    while (!migrations(e.records()).some((m) => m.status === 'started')) await sleep(10);
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.on('close', r));
     assert.equal(code, 1);

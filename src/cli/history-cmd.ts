@@ -8,7 +8,7 @@ import { UsageError } from '../util/errors.js';
 import { log } from '../log/logger.js';
 import { listOf, parseSince, positiveInt, vmidArg } from './args.js';
 import { out, withCommon, type CommonOptions } from './common.js';
-import { readForCommand } from './read-history.js';
+import { MIGRATIONS_ONLY, readForCommand, type ReadScope } from './read-history.js';
 import { cell, formatDuration, formatTime, paint, statusText, table } from './style.js';
 
 /**
@@ -110,7 +110,11 @@ export function historyCommand(): Command {
       const last = opts.last !== undefined ? positiveInt('--last', opts.last) : undefined;
       const vmid = opts.vmid !== undefined ? vmidArg(opts.vmid) : undefined;
       const statuses = opts.status !== undefined ? listOf('--status', opts.status, opts.runs ? RUN_OUTCOMES : MIGRATION_STATUSES) : undefined;
-      const ctx = await readForCommand(opts);
+      // --since: only the end of the file (it is appended in time order); else the whole file,
+      // holding the migration records alone unless runs are asked for.
+      const since = opts.since;
+      const scope: ReadScope = since !== undefined ? { tail: (now, zone) => ({ sinceMs: parseSince(since, now, zone), checkpoint: false }) } : opts.runs ? {} : MIGRATIONS_ONLY;
+      const ctx = await readForCommand(opts, scope);
       const filter: HistoryFilter = {
         untilMs: ctx.now.getTime(),
         ...(opts.since !== undefined && { sinceMs: parseSince(opts.since, ctx.now, ctx.zone) }),

@@ -1,48 +1,56 @@
 import { Command, CommanderError } from 'commander';
-import { log } from '../log/logger.js';
-import { PveNetworkError, PveTlsError } from '../pve/errors.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../util/errors.js';
 import { packageVersion } from '../util/resources.js';
-import { activityCommand } from './activity-cmd.js';
-import { configCommand } from './config-cmd.js';
-import { snapshotCommand } from './snapshot-cmd.js';
-import { runCommand } from './run-cmd.js';
-import { resumeCommand } from './resume-cmd.js';
-import { doctorCommand } from './doctor-cmd.js';
-import { planCommand } from './plan-cmd.js';
-import { historyCommand } from './history-cmd.js';
-import { logsCommand } from './logs-cmd.js';
-import { statsCommand } from './stats-cmd.js';
-import { statusCommand } from './status-cmd.js';
-import { explainCommand } from './explain-cmd.js';
-import { notifyCommand } from './notify-cmd.js';
-import { metricsCommand } from './metrics-cmd.js';
 
-export function buildProgram(): Command {
+/**
+ * The commands, in the order `--help` lists them. Each is imported only when it is used: a command
+ * loads its own modules and libraries and no other command's (start-up is most of a short run's CPU).
+ */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
+  ['run', async () => (await import('./run-cmd.js')).runCommand()],
+  ['resume', async () => (await import('./resume-cmd.js')).resumeCommand()],
+  ['config', async () => (await import('./config-cmd.js')).configCommand()],
+  ['doctor', async () => (await import('./doctor-cmd.js')).doctorCommand()],
+  ['snapshot', async () => (await import('./snapshot-cmd.js')).snapshotCommand()],
+  ['plan', async () => (await import('./plan-cmd.js')).planCommand()],
+  ['status', async () => (await import('./status-cmd.js')).statusCommand()],
+  ['history', async () => (await import('./history-cmd.js')).historyCommand()],
+  ['stats', async () => (await import('./stats-cmd.js')).statsCommand()],
+  ['activity', async () => (await import('./activity-cmd.js')).activityCommand()],
+  ['explain', async () => (await import('./explain-cmd.js')).explainCommand()],
+  ['logs', async () => (await import('./logs-cmd.js')).logsCommand()],
+  ['notify', async () => (await import('./notify-cmd.js')).notifyCommand()],
+  ['metrics', async () => (await import('./metrics-cmd.js')).metricsCommand()],
+];
+
+/**
+ * The commands an argument list needs: the one it names; none for `--version` alone; all of them
+ * otherwise (help, a mistyped command: commander lists or suggests them).
+ */
+function commandsFor(argv: readonly string[]): Array<() => Promise<Command>> {
+  const args = argv.slice(2);
+  const named = args.find((a) => !a.startsWith('-'));
+  const one = COMMANDS.find(([name]) => name === named);
+  if (one) return [one[1]];
+  if (named === undefined && args.length && args.every((a) => a === '-V' || a === '--version')) return [];
+  return COMMANDS.map(([, load]) => load);
+}
+
+/** The program with the commands `argv` needs (all of them without `argv`). */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('proxbalance')
     .description('Keeps a Proxmox VE cluster balanced by live-migrating VMs and containers, automatically and safely.')
     .version(packageVersion(), '-V, --version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  program.addCommand(runCommand());
-  program.addCommand(resumeCommand());
-  program.addCommand(configCommand());
-  program.addCommand(doctorCommand());
-  program.addCommand(snapshotCommand());
-  program.addCommand(planCommand());
-  program.addCommand(statusCommand());
-  program.addCommand(historyCommand());
-  program.addCommand(statsCommand());
-  program.addCommand(activityCommand());
-  program.addCommand(explainCommand());
-  program.addCommand(logsCommand());
-  program.addCommand(notifyCommand());
-  program.addCommand(metricsCommand());
+  const loads = argv ? commandsFor(argv) : COMMANDS.map(([, load]) => load);
+  for (const c of await Promise.all(loads.map((load) => load()))) program.addCommand(c);
   return program;
 }
 
 /** What failed, and for the failures a person can fix, what to check. */
-export function withHint(e: Error): string {
+export async function withHint(e: Error): Promise<string> {
+  const { PveNetworkError, PveTlsError } = await import('../pve/errors.js');
   if (e instanceof PveTlsError) return `${e.message}; run \`proxbalance doctor\` to see the certificate presented and how to trust it (proxmox_ca_file or proxmox_fingerprint)`;
   if (e instanceof PveNetworkError) {
     const hint = ['ENOTFOUND', 'EAI_AGAIN'].includes(e.code)
@@ -55,7 +63,7 @@ export function withHint(e: Error): string {
 
 /** Runs the CLI; resolves to the exit code (0 done, 1 runtime failure, 2 usage or config error). */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   // exitOverride is not inherited by commands built apart and added: set it on each.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) c.exitOverride();
@@ -68,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.executeSubCommandAsync') return e.exitCode;
       return EXIT_USAGE;
     }
+    const { log } = await import('../log/logger.js');
     if (e instanceof UsageError) {
       // Our own multi-line messages (a config with several problems): one log line each, since
       // the logger escapes line breaks (a guest name cannot forge a line).
@@ -76,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode;
     }
     // The logger already says "error": the line is what failed, then what to check.
-    log.error(withHint(e as Error));
+    log.error(await withHint(e as Error));
     if (process.env.PROXBALANCE_DEBUG) log.error((e as Error).stack ?? '');
     await log.flush();
     return EXIT_FAILURE;

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { userInfo } from 'node:os';
 import { appendRecord, readHistory } from '../history/store.js';
+import { readHistoryTail } from '../history/tail.js';
 import { activeHalt } from '../history/views.js';
 import { acquireLock } from '../history/lock.js';
 import { haltMessage } from '../history/queries.js';
@@ -19,7 +20,8 @@ export function resumeCommand(): Command {
       const path = loaded.config.history_file;
       const lock = await acquireLock(path);
       try {
-        const { records, warnings } = await readHistory(path);
+        // The halt in force is carried by the last run record: the end of the file is enough.
+        const { records, warnings } = readHistoryTail(path, { sinceMs: Date.now(), checkpoint: true });
         for (const w of warnings) log.warn(w);
         const halt = activeHalt(records);
         if (!halt) {
@@ -36,7 +38,7 @@ export function resumeCommand(): Command {
         log.info(`automation resumed (was: ${haltMessage(halt)})`);
         out(`resumed: automation was halted after the failed migration of ${guestRef(halt.vmid, halt.guest_type ?? 'qemu')} at ${halt.at} (${halt.error})`);
         await announceResumed(loaded, halt, by, append);
-        await updateMetricsFile(loaded.config, records, null);
+        if (loaded.config.metrics_file) await updateMetricsFile(loaded.config, (await readHistory(path)).records, null);
       } finally {
         await lock.release();
       }

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { computeStats, type DayStats, type HistoryStats, type PeriodStats } from '../history/stats.js';
 import { out, withCommon, type CommonOptions } from './common.js';
-import { readForCommand } from './read-history.js';
+import { readForCommand, STATS_SCOPE } from './read-history.js';
 import { formatDuration, paint, percent, table } from './style.js';
 
 const BAR_WIDTH = 40;
@@ -77,7 +77,7 @@ export function statsCommand(): Command {
     .description('migration figures for the last 24 hours and 7 days, with a 7-day chart')
     .option('--json', 'print JSON')
     .action(async (opts: CommonOptions & { json?: boolean }) => {
-      const ctx = await readForCommand(opts);
+      const ctx = await readForCommand(opts, STATS_SCOPE);
       const s = computeStats(ctx.records, ctx.now, { zone: ctx.zone });
       out(opts.json ? JSON.stringify(s, null, 2) : renderStats(s));
     });

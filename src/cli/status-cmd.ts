@@ -4,7 +4,7 @@ import { activeHalt, lastRun, migrationTime, nextScheduledCheck, unfinishedMigra
 import type { Config } from '../config/load.js';
 import { guestLabel, guestRef } from '../util/guest.js';
 import { out, withCommon, type CommonOptions } from './common.js';
-import { readForCommand, type ReadContext } from './read-history.js';
+import { readForCommand, STATUS_SCOPE, type ReadContext } from './read-history.js';
 import { inProgress, type InProgress } from '../executor/in-progress.js';
 import { formatBytes, formatElapsed } from '../executor/follow.js';
 import { resolveTokenSecret } from '../config/load.js';
@@ -213,7 +213,7 @@ export function statusCommand(): Command {
       process.once('SIGTERM', onSig);
       try {
         for (;;) {
-          const ctx = await readForCommand(opts);
+          const ctx = await readForCommand(opts, STATUS_SCOPE);
           const s = statusReport(ctx.records, ctx.loaded.config, ctx.now, { config: ctx.loaded.path, history: ctx.loaded.config.history_file });
           await addScheduler(s, ctx.loaded.config.history_file);
           let failed = false;

@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { validateConfigSchema } from '../generated/validate-config.js';
 import { IANAZone } from 'luxon';
 import { loadSchema } from '../util/resources.js';
 import type { ProxbalanceConfig } from '../generated/config.js';
@@ -116,20 +117,11 @@ function describeError(e: ErrorObject, data: unknown): string | null {
   }
 }
 
-let compiled: ReturnType<Ajv['compile']> | null = null;
-
-function validator() {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-    compiled = ajv.compile(configSchema());
-  }
-  return compiled;
-}
-
 
 /** Checks a config (defaults already filled). Returns the problems, empty when valid. */
 export function validateConfig(cfg: unknown): string[] {
-  const validate = validator();
+  // Compiled at build time from schemas/config.schema.json (scripts/gen-validators.mjs).
+  const validate = validateConfigSchema as ValidateFunction;
   const problems: string[] = [];
   if (!validate(cfg)) {
     const errors = validate.errors ?? [];

@@ -6,7 +6,9 @@
  */
 import { pct, type Planner } from './context.js';
 import { REASON } from './rules.js';
-import type { SimGuest, SimNode } from './state.js';
+import { newEvaluation, type SimGuest, type SimNode } from './state.js';
+
+const scratch = newEvaluation();
 
 export function fixAntiAffinity(p: Planner): void {
   if (!p.config.automated_migrations.rules.respect_exclude_tags) return;
@@ -34,7 +36,7 @@ export function fixAntiAffinity(p: Planner): void {
         let rollbackOnly: SimNode | null = null;
         for (const t of p.candidateTargets(a.guests)) {
           if (sim.conflict(sg, t)) continue;
-          const ev = sim.evaluate(a, t);
+          const ev = sim.evaluate(a, t, scratch);
           if (!ev.capOk) continue;
           if (p.rollback(sg, t)) {
             rollbackOnly ??= t;

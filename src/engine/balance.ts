@@ -32,7 +32,9 @@ interface Candidate {
 
 /** What the guests of an arrival weigh on their source: memory % + CPU % there (the scale of a load move's gain). */
 export function arrivalFootprint(a: Arrival, s: SimNode): number {
-  return a.guests.reduce((f, g) => f + (g.memOut * 100) / s.maxmem + (g.cpuOut * 100) / s.maxcpu, 0);
+  let f = 0;
+  for (const g of a.guests) f += (g.memOut * 100) / s.maxmem + (g.cpuOut * 100) / s.maxcpu;
+  return f;
 }
 
 export function shouldBalance(p: Planner): boolean {
@@ -132,11 +134,13 @@ function bestTarget(p: Planner, sg: SimGuest, s: SimNode, targets: SimNode[]): C
   let best: SimNode | null = null;
   let bestImp = 0;
   let low: { t: SimNode; conf: number } | undefined;
+  // `targets` are balanced and not the source: only a target filter can refuse one.
+  const filtered = p.mayBeRefused(a.guests);
   for (const t of targets) {
-    if (!a.guests.every((g) => p.mayGo(g, t))) continue;
+    if (filtered && !p.mayGoAll(a.guests, t)) continue;
+    if (!sim.fits(a, t)) continue;
     if (sg.groups.length && sim.conflict(sg, t)) continue;
     const ev = sim.evaluate(a, t, scratch);
-    if (!ev.capOk) continue;
     const improvement = current - ev.imbalanceAfter;
     if (improvement < MIN_IMPROVEMENT) continue;
     const conf = confidence(gainFromImprovement(improvement, footprint), headroom(ev.worstMemPct, ev.cpuPct, p.th), rsk);

@@ -40,12 +40,11 @@ export class Planner {
   private scratch = newEvaluation();
   /** The target filter: Proxmox's not-allowed nodes, then HA's rules. */
   readonly allowed: TargetFilter;
-  private readonly byVmid: Map<number, SimGuest>;
   /** The last HA refusal per guest (its skip reason when no target is left). */
   private readonly haWhy = new Map<number, Skip>();
   /** Where a guest is in the simulated cluster now. */
   readonly where = (vmid: number): string | undefined => {
-    const sg = this.byVmid.get(vmid);
+    const sg = this.sim.guest(vmid);
     return sg ? this.sim.nodes[sg.node]!.name : undefined;
   };
 
@@ -57,8 +56,21 @@ export class Planner {
     filter: TargetFilter = notAllowed,
   ) {
     this.budget = Math.max(0, config.automated_migrations.rules.max_migrations_per_run);
-    this.byVmid = new Map(sim.guests.map((g) => [g.vmid, g]));
     this.allowed = (sg, t) => filter(sg, t) ?? this.haRefusal(sg, t);
+    this.customFilter = filter !== notAllowed;
+  }
+
+  private readonly customFilter: boolean;
+
+  /**
+   * Can the target filter refuse any balanced node other than its own for one of `guests`? Not for a
+   * guest without Proxmox not-allowed nodes and outside HA (most guests), so loops over many
+   * targets may skip `mayGo` for such an arrival (it has no side effect for them).
+   */
+  mayBeRefused(guests: readonly SimGuest[]): boolean {
+    if (this.customFilter) return true;
+    for (const sg of guests) if (sg.g.local?.not_allowed || this.rc.ha.isHa(sg.vmid)) return true;
+    return false;
   }
 
   get minConfidence(): number {
@@ -101,7 +113,7 @@ export class Planner {
   private partnersRule(sg: SimGuest, hard: boolean): Skip | null {
     const pos = this.rc.ha.guests.get(sg.vmid)?.positive;
     for (const m of pos?.members ?? []) {
-      const mg = this.byVmid.get(m);
+      const mg = this.sim.guest(m);
       if (!mg || mg === sg) continue;
       const r = hard ? hardRules(mg, this.rc) : guestRules(mg, this.rc);
       if (r) return { reason: `HA rule '${pos!.rules.join("', '")}' would bring ${mg.g.type === 'lxc' ? 'CT' : 'VM'} ${m} along, which may not move: ${r.reason}`, ...(r.detail ? { detail: r.detail } : {}) };
@@ -129,8 +141,9 @@ export class Planner {
    * candidate (see candidateTargets), which keeps the count on the safe side.
    */
   arrivalOf(sg: SimGuest): Arrival {
-    const partners = this.rc.ha.guests.get(sg.vmid)?.positive?.members ?? [];
-    const along = partners.filter((v) => v !== sg.vmid).map((v) => this.byVmid.get(v)).filter((g): g is SimGuest => g !== undefined && !g.moved);
+    const partners = this.rc.ha.guests.get(sg.vmid)?.positive?.members;
+    if (!partners) return this.sim.arrival([sg]); // alone (most guests): nothing to gather
+    const along = partners.filter((v) => v !== sg.vmid).map((v) => this.sim.guest(v)).filter((g): g is SimGuest => g !== undefined && !g.moved);
     return this.sim.arrival([sg, ...along]);
   }
 
@@ -162,7 +175,13 @@ export class Planner {
    * filter. Caps and anti-affinity are judged per pair (`Sim.evaluate`, `Sim.conflict`).
    */
   candidateTargets(guests: readonly SimGuest[]): SimNode[] {
-    return this.sim.nodes.filter((t) => guests.every((sg) => this.mayGo(sg, t)));
+    return this.sim.nodes.filter((t) => this.mayGoAll(guests, t));
+  }
+
+  /** `mayGo` for every guest of an arrival, in order (a plain loop: it runs for every guest × node pair). */
+  mayGoAll(guests: readonly SimGuest[], t: SimNode): boolean {
+    for (const sg of guests) if (!this.mayGo(sg, t)) return false;
+    return true;
   }
 
   /** The per-pair part of `candidateTargets`, for loops that walk nodes themselves (load balancing). */

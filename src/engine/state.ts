@@ -166,6 +166,7 @@ function simGuest(g: SnapshotGuest, nodeIdx: number, trackGroups: boolean): SimG
 export class Sim {
   readonly nodes: SimNode[];
   readonly byName = new Map<string, SimNode>();
+  /** Every guest on a listed node, by vmid (ascending). */
   readonly guests: SimGuest[];
   readonly guestsOn: SimGuest[][];
   /** group → node index → number of members there. */
@@ -198,6 +199,24 @@ export class Sim {
       this.sumSq += l * l;
       this.penalty += overload(this.cpuPct(nd), this.memPct(nd), th);
     }
+  }
+
+  /**
+   * The guest with this vmid, or undefined (the last of equal vmids, should a snapshot repeat one).
+   * A binary search over `guests`: a Map of every guest costs milliseconds to build at 10,000 guests
+   * (Node 20 grows large Maps slowly), more than all lookups of a plan together.
+   */
+  guest(vmid: number): SimGuest | undefined {
+    const gs = this.guests;
+    let lo = 0;
+    let hi = gs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (gs[mid]!.vmid <= vmid) lo = mid + 1;
+      else hi = mid;
+    }
+    const g = gs[lo - 1];
+    return g !== undefined && g.vmid === vmid ? g : undefined;
   }
 
   /** Places a snapshot guest on its node (a guest on a node the snapshot does not list is left out). */
@@ -330,8 +349,20 @@ export class Sim {
     out.memPct = mem1;
     out.worstCpuPct = this.worstCpuPct(t, a.cpuCores);
     out.worstMemPct = this.worstMemPct(t, a.reserve);
-    out.capOk = out.worstMemPct <= this.caps.mem + 1e-9 && out.worstCpuPct <= this.caps.cpu + 1e-9;
+    out.capOk = this.capsHold(out.worstMemPct, out.worstCpuPct);
     return out;
+  }
+
+  /**
+   * `evaluate(a, t).capOk` without the imbalance arithmetic: a cheap first test for loops over
+   * many pairs (most pairs of a busy cluster fail the caps, so they need not be evaluated).
+   */
+  fits(a: Arrival, t: SimNode): boolean {
+    return this.capsHold(this.worstMemPct(t, a.reserve), this.worstCpuPct(t, a.cpuCores));
+  }
+
+  private capsHold(worstMemPct: number, worstCpuPct: number): boolean {
+    return worstMemPct <= this.caps.mem + 1e-9 && worstCpuPct <= this.caps.cpu + 1e-9;
   }
 
   /** Imbalance after moving `sg` to `t`, without applying it. */

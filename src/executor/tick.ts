@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { log, registerSecret } from '../log/logger.js';
 import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
-import { appendRecord, prepareRecordValidation, readHistory, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
-import { activeHalt, engineHistoryView, failureWithoutHalt, lastRun, unfinishedMigrations } from '../history/views.js';
+import { appendRecord, decisionsHolder, readHistory, setDecisionsHolder, type DecisionRecord, type GateRecord, type HistoryRecord, type MigrationRecord, type RunRecord } from '../history/store.js';
+import { activeHalt, ENGINE_LOOKBACK_MS, engineHistoryView, failureWithoutHalt, lastRun, recordsInForce, unfinishedMigrations } from '../history/views.js';
+import { readHistoryTail } from '../history/tail.js';
 import { acquireLock, LockBusyError } from '../history/lock.js';
 import { haltMessage } from '../history/queries.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
@@ -58,6 +59,9 @@ const NO_CLUSTER: ClusterSnapshot = {
   v: 1, taken_at: new Date(0).toISOString(), api: { host: '', requests: 0 }, cluster: { name: null, quorate: null, standalone: false },
   crs: { ha_auto_rebalance: null }, nodes: [], guests: [], storages: [], tasks: [], unknowns: [],
 };
+
+/** A run repeats the decisions of a run at most this old by naming it (decisions_same_as). */
+const SAME_AS_MAX_AGE_MS = 24 * 3600_000;
 
 /** Scheduled ticks this close to the interval count as due (the timer fires on the minute, with jitter). */
 const THROTTLE_SLACK_MS = 30_000;
@@ -149,12 +153,17 @@ function newTick(loaded: LoadedConfig, opts: TickOptions, secret: string, result
       const run: RunRecord = {
         v: 1, type: 'run', run_id: runId, started_at: startedAt.toISOString(), finished_at: now().toISOString(), trigger, mode,
         gates: [], outcome, decisions: [], ...extra,
+        // The older records still in force: a later reader of the end of the file needs nothing older.
+        carried: recordsInForce(t.records),
       };
       // A tick that decided exactly what the previous one did (the steady state: same skips, same
-      // reasons) names that run instead of repeating hundreds of decisions.
+      // reasons) names the run that wrote them instead of repeating hundreds of decisions, when
+      // that run is recent (a reader of the end of the file must not go back far to find it).
       const prev = lastRun(t.records);
-      if (run.decisions.length && prev?.decisions.length && JSON.stringify(prev.decisions) === JSON.stringify(run.decisions)) {
-        appendRecord(t.historyPath, { ...run, decisions: [], decisions_same_as: prev.run_id });
+      const holder = prev && decisionsHolder(prev);
+      if (run.decisions.length && prev?.decisions.length && holder && startedAt.getTime() - Date.parse(holder.started_at) <= SAME_AS_MAX_AGE_MS && JSON.stringify(prev.decisions) === JSON.stringify(run.decisions)) {
+        appendRecord(t.historyPath, { ...run, decisions: [], decisions_same_as: holder.run_id });
+        setDecisionsHolder(run, holder);
         t.records.push(run);
       } else t.append(run);
       result.run = run;
@@ -175,9 +184,11 @@ function newTick(loaded: LoadedConfig, opts: TickOptions, secret: string, result
 }
 
 async function loadRecords(t: Tick): Promise<void> {
-  prepareRecordValidation();
-  const read = await readHistory(t.historyPath);
+  // Only the end of the file: the engine's look-back and what the last run record carries.
+  const t0 = performance.now();
+  const read = readHistoryTail(t.historyPath, { sinceMs: t.startedAt.getTime() - ENGINE_LOOKBACK_MS, checkpoint: true });
   for (const w of read.warnings) log.warn(w);
+  log.debug(`read ${read.records.length} records (${read.lines} lines${read.whole ? ', the whole file' : ''}) from ${t.historyPath} in ${Math.round(performance.now() - t0)} ms`);
   t.records = read.records;
 }
 
@@ -388,7 +399,8 @@ async function closeTick(t: Tick, lock: { release: () => Promise<void> }): Promi
   await t.client?.close();
   if (t.result.run) {
     await t.notifier.finish(t.result.run, t.records, t.append);
-    await updateMetricsFile(t.cfg, t.records, t.result);
+    // The metrics file counts over the whole history: read in full for it (docs/running.md).
+    if (t.cfg.metrics_file) await updateMetricsFile(t.cfg, (await readHistory(t.historyPath)).records, t.result);
   }
   await lock.release();
 }

@@ -33,6 +33,10 @@ export interface RunRecord {
    */
   decisions_same_as?: string;
   /**
+   * The earlier records still in force when this run ended, copied as they are in the file: the active halt and its halt notifications, every record of each migration whose outcome is not known yet, failures of runs that died before their halt, and the records with UPIDs that an unfinished intent's lookup must not take. Written on every run (possibly empty) by versions that read only the end of the history: a reader that finds it needs nothing older than the span it looks back over (docs/running.md, "Reading the history").
+   */
+  carried?: (MigrationRecord | HaltedRecord | NotificationRecord)[];
+  /**
    * Figures of the tick (imbalance before/after, moves planned/started/completed, API requests).
    */
   summary?: {
@@ -123,18 +127,6 @@ export interface HaltedRecord {
   error: string;
 }
 /**
- * `proxbalance resume` lifted a halt.
- */
-export interface ResumedRecord {
-  v: 1;
-  type: "resumed";
-  at: Timestamp;
-  /**
-   * Who resumed (user name), when known.
-   */
-  by?: string;
-}
-/**
  * What was sent to the notification providers for one event, and how each delivery went. Written after the delivery (which never fails a tick). A halt counts as announced to a provider once a record with event halt and its halt_at says ok for it. Added in proxbalance 0.2; older versions skip these lines with a warning.
  */
 export interface NotificationRecord {
@@ -164,4 +156,16 @@ export interface DeliveryRecord {
    * Why the delivery failed, secrets removed.
    */
   error?: string;
+}
+/**
+ * `proxbalance resume` lifted a halt.
+ */
+export interface ResumedRecord {
+  v: 1;
+  type: "resumed";
+  at: Timestamp;
+  /**
+   * Who resumed (user name), when known.
+   */
+  by?: string;
 }

@@ -1,7 +1,7 @@
 import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, openSync, readSync, writeSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
-import { loadSchema } from '../util/resources.js';
+import type { ValidateFunction } from 'ajv';
+import * as v from '../generated/validate-history.js';
 import { redact } from '../log/logger.js';
 import type { HistoryRecord, RunRecord } from '../generated/history.js';
 import { adoptFolderOwner, mkdirAdopting } from '../util/ownership.js';
@@ -13,35 +13,17 @@ export type { HistoryRecord, RunRecord, MigrationRecord, HaltedRecord, ResumedRe
  * descriptor opened with O_APPEND, then fsync. Nothing is ever rewritten, truncated or re-ordered.
  */
 
-let validators: Map<string, ValidateFunction> | null = null;
-
-function validatorFor(type: string): ValidateFunction | undefined {
-  if (!validators) {
-    const schema = loadSchema('history') as { $id: string; definitions: Record<string, unknown> };
-    const ajv = new Ajv({ strict: false, allErrors: false });
-    ajv.addSchema(schema);
-    validators = new Map();
-    for (const t of ['run', 'migration', 'halted', 'resumed', 'notification']) {
-      validators.set(t, ajv.getSchema(`${schema.$id}#/definitions/${t}`)!);
-    }
-  }
-  return validators.get(type);
-}
-
-/**
- * Compiles the record validators now (about 50 ms), so that the first append of a run, the
- * write-ahead intent of a migration, costs only its write and fsync.
- */
-export function prepareRecordValidation(): void {
-  validatorFor('migration');
-}
+/** The record validators, compiled at build time from schemas/history.schema.json (scripts/gen-validators.mjs). */
+const VALIDATORS: ReadonlyMap<string, ValidateFunction> = new Map(Object.entries({
+  run: v.runRecord, migration: v.migrationRecord, halted: v.haltedRecord, resumed: v.resumedRecord, notification: v.notificationRecord,
+}) as Array<[string, ValidateFunction]>);
 
 /** Why a parsed value is not a history record we know, or null when it is one. */
 export function recordProblem(value: unknown): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
   const { type, v } = value as { type?: unknown; v?: unknown };
   if (typeof v === 'number' && v > 1) return `record version ${v} is newer than this proxbalance understands`;
-  const validate = typeof type === 'string' ? validatorFor(type) : undefined;
+  const validate = typeof type === 'string' ? VALIDATORS.get(type) : undefined;
   if (!validate) return `unknown record type ${JSON.stringify(type)}`;
   if (!validate(value)) {
     const e = validate.errors?.[0];
@@ -115,6 +97,69 @@ export function nestingDepth(text: string): number {
   return max;
 }
 
+/** What one line of the history holds. */
+export type ParsedLine =
+  | { kind: 'blank' }
+  | { kind: 'not-json' }
+  | { kind: 'bad'; problem: string }
+  | { kind: 'record'; record: HistoryRecord };
+
+/** One line (without its newline) checked the way every reader checks it. */
+export function parseLine(raw: string): ParsedLine {
+  const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  if (line.trim() === '') return { kind: 'blank' };
+  // Our records nest 4 levels deep; thousands (a damaged or hostile line) would overflow the
+  // stack of whatever walks the record later (JSON.stringify for --json, the validator).
+  if (line.length > 2 * MAX_DEPTH && openers(line) > MAX_DEPTH && nestingDepth(line) > MAX_DEPTH) {
+    return { kind: 'bad', problem: `nested deeper than ${MAX_DEPTH} levels` };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { kind: 'not-json' };
+  }
+  const problem = recordProblem(value);
+  return problem ? { kind: 'bad', problem } : { kind: 'record', record: value as HistoryRecord };
+}
+
+/** Which run physically holds the decisions a run repeats (decisions_same_as), as read. */
+const holders = new WeakMap<RunRecord, { run_id: string; started_at: string }>();
+
+/** The run whose line holds `run`'s decisions: itself unless it names another with decisions_same_as. */
+export function decisionsHolder(run: RunRecord): { run_id: string; started_at: string } {
+  return holders.get(run) ?? { run_id: run.run_id, started_at: run.started_at };
+}
+
+/** Remembers that `run` repeats the decisions of `holder` (a writer that just wrote it so). */
+export function setDecisionsHolder(run: RunRecord, holder: { run_id: string; started_at: string }): void {
+  holders.set(run, holder);
+}
+
+/**
+ * A run whose decisions repeat an earlier run's names it instead of repeating them (see
+ * schemas/history.schema.json): readers see the decisions either way. `byRun` holds the runs read
+ * so far; returns the warning when the named run is not among them.
+ */
+export function resolveDecisions(rec: RunRecord, byRun: Map<string, DecisionsOf>): string | null {
+  let problem: string | null = null;
+  if (rec.decisions_same_as && rec.decisions.length === 0) {
+    const same = byRun.get(rec.decisions_same_as);
+    if (same) {
+      rec.decisions = same.decisions;
+      holders.set(rec, same.holder);
+    } else problem = `decisions_same_as ${rec.decisions_same_as} names no earlier run; its decisions are unknown`;
+  }
+  byRun.set(rec.run_id, { decisions: rec.decisions, holder: decisionsHolder(rec) });
+  return problem;
+}
+
+/** The decisions of a run read earlier, and the run whose line holds them. */
+export interface DecisionsOf {
+  decisions: RunRecord['decisions'];
+  holder: { run_id: string; started_at: string };
+}
+
 export interface ReadResult {
   records: HistoryRecord[];
   /** One per skipped line, naming the file and line number. */
@@ -126,8 +171,10 @@ export interface ReadResult {
 /**
  * Reads the whole history, streaming. A garbage line or a torn last line is skipped with a
  * warning naming its line number; the file is never modified. A missing file is an empty history.
+ * `only` keeps the records of those types alone (the others are still checked, not held): a
+ * command that needs the migrations does not hold a year of run records.
  */
-export async function readHistory(path: string): Promise<ReadResult> {
+export async function readHistory(path: string, opts: { only?: ReadonlySet<HistoryRecord['type']> } = {}): Promise<ReadResult> {
   const records: HistoryRecord[] = [];
   const warnings: string[] = [];
   let lineNo = 0;
@@ -140,43 +187,28 @@ export async function readHistory(path: string): Promise<ReadResult> {
     throw e;
   }
   let pendingTorn: { line: number; reason: string } | null = null;
-  const decisionsByRun = new Map<string, RunRecord['decisions']>();
+  const decisionsByRun = new Map<string, DecisionsOf>();
   const take = (raw: string) => {
     lineNo++;
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (pendingTorn) {
       warnings.push(`${path} line ${pendingTorn.line}: skipped, ${pendingTorn.reason}`);
       pendingTorn = null;
     }
-    if (line.trim() === '') return;
-    // Our records nest 4 levels deep; thousands (a damaged or hostile line) would overflow the
-    // stack of whatever walks the record later (JSON.stringify for --json, the validator).
-    if (line.length > 2 * MAX_DEPTH && openers(line) > MAX_DEPTH && nestingDepth(line) > MAX_DEPTH) {
-      warnings.push(`${path} line ${lineNo}: skipped, nested deeper than ${MAX_DEPTH} levels`);
-      return;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
+    const parsed = parseLine(raw);
+    if (parsed.kind === 'blank') return;
+    if (parsed.kind === 'not-json') {
       pendingTorn = { line: lineNo, reason: 'not valid JSON' };
       return;
     }
-    const problem = recordProblem(value);
-    if (problem) {
-      warnings.push(`${path} line ${lineNo}: skipped, ${problem}`);
+    if (parsed.kind === 'bad') {
+      warnings.push(`${path} line ${lineNo}: skipped, ${parsed.problem}`);
       return;
     }
-    const rec = value as HistoryRecord;
-    // A run whose decisions repeat an earlier run's names it instead of repeating them (see
-    // schemas/history.schema.json): readers see the decisions either way.
+    const rec = parsed.record;
+    if (opts.only && !opts.only.has(rec.type)) return;
     if (rec.type === 'run') {
-      if (rec.decisions_same_as && rec.decisions.length === 0) {
-        const same = decisionsByRun.get(rec.decisions_same_as);
-        if (same) rec.decisions = same;
-        else warnings.push(`${path} line ${lineNo}: decisions_same_as ${rec.decisions_same_as} names no earlier run; its decisions are unknown`);
-      }
-      decisionsByRun.set(rec.run_id, rec.decisions);
+      const unknown = resolveDecisions(rec, decisionsByRun);
+      if (unknown) warnings.push(`${path} line ${lineNo}: ${unknown}`);
     }
     records.push(rec);
   };

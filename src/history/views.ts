@@ -1,4 +1,7 @@
-import type { HaltedRecord, HistoryRecord, MigrationRecord, RunRecord } from './store.js';
+import type { HaltedRecord, HistoryRecord, MigrationRecord, NotificationRecord, RunRecord } from './store.js';
+
+/** How far back the decision engine looks (cooldown escalation, ping-pong, rollbacks, throttles). */
+export const ENGINE_LOOKBACK_MS = 7 * 24 * 3600_000;
 
 /** A migration folded from its records: the latest value of every field, and when it was first seen. */
 export type MigrationState = MigrationRecord & { first_at: string };
@@ -165,7 +168,7 @@ export function engineHistoryView(records: readonly HistoryRecord[], nowMs: numb
   const halt = activeHalt(records);
   return {
     halted: halt ? { vmid: halt.vmid, at: halt.at, error: halt.error } : null,
-    migrations: liveMigrationsSince(records, nowMs - 7 * 24 * 3600_000).map((m) => ({
+    migrations: liveMigrationsSince(records, nowMs - ENGINE_LOOKBACK_MS).map((m) => ({
       vmid: m.vmid,
       source: m.source,
       target: m.target,
@@ -178,11 +181,11 @@ export function engineHistoryView(records: readonly HistoryRecord[], nowMs: numb
 }
 
 /**
- * A failed live migration recorded by a run that never finished (no run record of its run) and
+ * Failed live migrations recorded by a run that never finished (no run record of its run) and
  * not followed by a halt or a resume: the process died between the failure and the halt that
- * abort_on_failure asks for. The caller halts on it.
+ * abort_on_failure asks for.
  */
-export function failureWithoutHalt(records: readonly HistoryRecord[]): MigrationRecord | null {
+export function failuresWithoutHalt(records: readonly HistoryRecord[]): MigrationRecord[] {
   const finished = new Set<string>();
   let pending: MigrationRecord[] = [];
   for (const r of records) {
@@ -190,5 +193,34 @@ export function failureWithoutHalt(records: readonly HistoryRecord[]): Migration
     else if (r.type === 'halted' || r.type === 'resumed') pending = [];
     else if (r.type === 'migration' && r.status === 'failed') pending.push(r);
   }
-  return pending.find((m) => !finished.has(m.run_id)) ?? null;
+  return pending.filter((m) => !finished.has(m.run_id));
+}
+
+/** The first of failuresWithoutHalt: the caller halts on it. */
+export function failureWithoutHalt(records: readonly HistoryRecord[]): MigrationRecord | null {
+  return failuresWithoutHalt(records)[0] ?? null;
+}
+
+/**
+ * The records still in force, in file order: what a run record carries (`carried`) so that a
+ * reader of the end of the history needs nothing older (src/history/tail.ts). They are
+ * - the halt in force and the notification records of that halt (who has heard of it),
+ * - every record of each migration whose outcome is not known yet (AWAITING_OUTCOME),
+ * - the failures of runs that died before their halt (failuresWithoutHalt),
+ * - for each unfinished migration without a UPID, the records with a UPID of the same guest
+ *   written since it (the tasks its lookup by guest and time must not take for its own).
+ */
+export function recordsInForce(records: readonly HistoryRecord[]): Array<MigrationRecord | HaltedRecord | NotificationRecord> {
+  const keep = new Set<HistoryRecord>(failuresWithoutHalt(records));
+  const halt = activeHalt(records);
+  if (halt) keep.add(halt);
+  const open = foldMigrations(records).filter((m) => AWAITING_OUTCOME.has(m.status));
+  const openIds = new Set(open.map((m) => m.migration_id));
+  const lookups = open.filter((m) => !m.upid).map((m) => ({ vmid: m.vmid, fromMs: Date.parse(m.first_at) }));
+  for (const r of records) {
+    if (r.type === 'migration') {
+      if (openIds.has(r.migration_id) || (r.upid && lookups.some((l) => l.vmid === r.vmid && Date.parse(r.at) >= l.fromMs))) keep.add(r);
+    } else if (r.type === 'notification' && halt && r.event === 'halt' && r.halt_at === halt.at) keep.add(r);
+  }
+  return records.filter((r) => keep.has(r)) as Array<MigrationRecord | HaltedRecord | NotificationRecord>;
 }

@@ -67,6 +67,8 @@ export interface PveClientOptions {
   /** Requests in flight at once. Default 6. */
   maxConcurrency?: number;
   logger?: PveLogger;
+  /** The clock (epoch ms) a migrate request's send time is read from (`sentAt`); default Date.now. */
+  now?: () => number;
 }
 
 /** Client options from the config file's keys (the secret comes from resolveTokenSecret). */
@@ -163,6 +165,7 @@ export class PveClient {
   private readonly retries: number;
   private readonly backoffMs: number;
   private readonly log: PveLogger;
+  private readonly now: () => number;
   private hostIndex = 0;
   private answered: string | null = null;
   /** HTTP requests sent (attempts, retries included). */
@@ -176,6 +179,7 @@ export class PveClient {
     this.secret = opts.tokenSecret;
     this.auth = `PVEAPIToken=${opts.tokenId}=${opts.tokenSecret}`;
     this.log = opts.logger ?? silent;
+    this.now = opts.now ?? Date.now;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.retries = opts.retries ?? 2;
     this.backoffMs = opts.backoffMs ?? 300;
@@ -540,7 +544,7 @@ export class PveClient {
     }
     if (opts.bwlimit !== undefined) body.bwlimit = opts.bwlimit;
     const path = `/nodes/${encodeURIComponent(guest.node)}/${guest.type}/${guest.vmid}/migrate`;
-    const sentAt = Math.floor(Date.now() / 1000);
+    const sentAt = Math.floor(this.now() / 1000);
     try {
       const upid = (await this.call<string>('POST', path, { body, retry: false })).data;
       this.log.debug(`POST ${path} target=${target}: task ${upid}`);

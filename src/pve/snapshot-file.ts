@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { validateSnapshotSchema } from '../generated/validate-snapshot.js';
 import type { ClusterSnapshot } from '../generated/snapshot.js';
-import { loadSchema } from '../util/resources.js';
 import { UsageError } from '../util/errors.js';
 import { locateJsonError } from '../util/json-locate.js';
 
@@ -20,8 +20,8 @@ export function readSnapshotFile(path: string): ClusterSnapshot {
     const at = locateJsonError(text);
     throw new UsageError(`${path}: not valid JSON${at ? ` at line ${at.line}, column ${at.column}: ${at.message}` : ''}`);
   }
-  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-  const validate = ajv.compile(loadSchema('snapshot'));
+  // Compiled at build time from schemas/snapshot.schema.json (scripts/gen-validators.mjs).
+  const validate = validateSnapshotSchema as ValidateFunction;
   if (!validate(value)) {
     const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)'} ${e.message}`);
     throw new UsageError(`${path}: not a proxbalance snapshot (schemas/snapshot.schema.json): ${problems.join('; ')}`);

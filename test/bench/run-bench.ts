@@ -1,26 +1,34 @@
 /**
  * Benchmark of one whole `proxbalance run --dry-run` process against the fake Proxmox VE over
- * HTTPS, start-up included: wall time, API requests, peak RSS. Prints a Markdown table. One guest
+ * HTTPS, start-up included: wall time, CPU time of the process (user + system), API requests,
+ * peak RSS, and the data floor: the same GET requests fetched in parallel by one curl process
+ * from the same server (what no client can beat). Then `proxbalance --version`. Prints Markdown. One guest
  * in ten is HA-managed, held by node-affinity rules (one per node, failback on) with a few
  * positive and negative resource-affinity pairs, so the snapshot reads the HA rules (7 + N
  * requests) and the engine plans by them.
  *   npm run bench:run
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
-import { connectionConfig, startFakePve } from '../fake-pve/server.js';
+import { connectionConfig, startFakePve, type FakePve, type RequestRecord } from '../fake-pve/server.js';
 import { sidOf, type FakeState } from '../fake-pve/state.js';
 
-const sizes: Array<[number, number]> = [[3, 30], [20, 2000], [64, 10000]];
+// BENCH_SIZES=64x10000 runs one size only.
+const sizes: Array<[number, number]> = process.env.BENCH_SIZES
+  ? process.env.BENCH_SIZES.split(',').map((x) => x.split('x').map(Number) as [number, number])
+  : [[3, 30], [20, 2000], [64, 10000]];
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const main = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 // A wrapper that runs the real CLI entry and then reports the process's own peak RSS.
-const wrapper = `const { main } = await import(${JSON.stringify(main)}); const code = await main(process.argv); process.stderr.write('\\nBENCH maxrss_kib=' + process.resourceUsage().maxRSS + '\\n'); process.exit(code);`;
+const wrapper = `const { main } = await import(${JSON.stringify(main)}); const code = await main(process.argv); const u = process.resourceUsage(); process.stderr.write('\\nBENCH maxrss_kib=' + u.maxRSS + ' cpu_us=' + (u.userCPUTime + u.systemCPUTime) + '\\n'); process.exit(code);`;
 
-function once(configPath: string): Promise<{ ms: number; rssMiB: number; code: number | null }> {
+const versionWrapper = `const { main } = await import(${JSON.stringify(main)}); const code = await main(process.argv); const u = process.resourceUsage(); process.stderr.write('BENCH cpu_us=' + (u.userCPUTime + u.systemCPUTime) + '\\n'); process.exit(code);`;
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function once(configPath: string): Promise<{ ms: number; cpuMs: number; rssMiB: number; code: number | null }> {
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(process.execPath, ['--input-type=module', '-e', wrapper, 'proxbalance', 'run', '--dry-run', '--json', '--quiet', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -28,11 +36,22 @@ function once(configPath: string): Promise<{ ms: number; rssMiB: number; code: n
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      const m = /BENCH maxrss_kib=(\d+)/.exec(err);
+      const m = /BENCH maxrss_kib=(\d+) cpu_us=(\d+)/.exec(err);
       if (code !== 0) process.stderr.write(err);
-      resolve({ ms, rssMiB: m ? Number(m[1]) / 1024 : NaN, code });
+      resolve({ ms, cpuMs: m ? Number(m[2]) / 1000 : NaN, rssMiB: m ? Number(m[1]) / 1024 : NaN, code });
     });
   });
+}
+
+/** Wall time of one curl process fetching these GETs in parallel (the tick's reads: the data floor). */
+async function dataFloor(fake: FakePve, gets: readonly RequestRecord[]): Promise<number> {
+  const args = ['-s', '-Z', '--parallel-max', '100', '--cacert', fake.caFile, '-H', `Authorization: PVEAPIToken=${fake.tokenId}=${fake.tokenSecret}`];
+  for (const r of gets) args.push(`https://${fake.host}:${fake.port}/api2/json${r.path}${r.query}`, '-o', '/dev/null');
+  const t0 = process.hrtime.bigint();
+  // Asynchronous: the fake server answering curl runs in this very process.
+  const code = await new Promise<number | null>((resolve, reject) => spawn('curl', args, { stdio: 'ignore' }).on('error', reject).on('close', resolve));
+  if (code !== 0) throw new Error(`curl failed (exit ${code})`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
 /** Every tenth guest HA-managed, pinned to its node (failback on); pairs kept together or apart. */
@@ -62,15 +81,29 @@ for (const [nodes, guests] of sizes) {
   for (let i = 0; i < repeats; i++) {
     fake.requests.reset();
     const r = await once(configPath);
-    results.push({ ...r, requests: fake.requests.total() });
+    const gets = fake.requests.log.filter((x) => x.method === 'GET');
+    const requests = fake.requests.total();
+    fake.requests.reset();
+    results.push({ ...r, requests, floorMs: await dataFloor(fake, gets) });
   }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const snapshotBound = 7 + nodes;
-  rows.push(`| ${nodes} / ${guests} | ${med(results.map((r) => r.ms)).toFixed(0)} ms | ${med(results.map((r) => r.requests))} (snapshot bound ${snapshotBound}, + 1 precondition per planned move) | ${med(results.map((r) => r.rssMiB)).toFixed(0)} MiB | ${results.every((r) => r.code === 0) ? 'ok' : 'FAILED'} |`);
+  const wall = med(results.map((r) => r.ms));
+  const floor = med(results.map((r) => r.floorMs));
+  rows.push(`| ${nodes} / ${guests} | ${wall.toFixed(0)} ms | ${med(results.map((r) => r.cpuMs)).toFixed(0)} ms | ${floor.toFixed(0)} ms | ${(wall / floor).toFixed(2)} × | ${med(results.map((r) => r.requests))} (snapshot bound ${snapshotBound}, + 1 precondition per planned move) | ${med(results.map((r) => r.rssMiB)).toFixed(0)} MiB | ${results.every((r) => r.code === 0) ? 'ok' : 'FAILED'} |`);
   await fake.close();
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`node ${process.version}, ${repeats} runs each, median\n`);
-console.log('| nodes / guests | wall time (whole process) | API requests | peak RSS | exit |');
-console.log('|---|---|---|---|---|');
+console.log(`node ${process.version}, ${repeats} runs each, median; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+console.log('| nodes / guests | wall time (whole process) | CPU (user + system) | data floor (curl, parallel) | wall / floor | API requests | peak RSS | exit |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
+
+// `proxbalance --version`: start-up alone.
+const version: Array<{ ms: number; cpuMs: number }> = [];
+for (let i = 0; i < repeats; i++) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', versionWrapper, 'proxbalance', '--version'], { encoding: 'utf8' });
+  const m = /BENCH cpu_us=(\d+)/.exec(r.stderr);
+  version.push({ ms: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: m ? Number(m[1]) / 1000 : NaN });
+}
+console.log(`\n\`proxbalance --version\`: ${med(version.map((v) => v.ms)).toFixed(0)} ms wall, ${med(version.map((v) => v.cpuMs)).toFixed(0)} ms CPU (median of ${repeats})`);

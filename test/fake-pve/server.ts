@@ -66,6 +66,8 @@ export type Fault =
 export interface RequestRecord {
   method: string;
   path: string;
+  /** The query string, with its "?" ("" when none). */
+  query: string;
   /** "GET /nodes/{node}/rrddata": the route, as in the official schema's index. */
   endpoint: string;
   status: number;
@@ -574,7 +576,7 @@ export async function startFakePve(opts: FakePveOptions = {}): Promise<FakePve> 
     const route = url.pathname.startsWith(prefix) ? matchRoute(method, path) : null;
     const endpoint = route?.key ?? `${method} ${path}`;
     const record = (status: number) => {
-      log.push({ method, path, endpoint, status, at: Date.now() });
+      log.push({ method, path, query: url.search, endpoint, status, at: Date.now() });
       counts[endpoint] = (counts[endpoint] ?? 0) + 1;
     };
     const body = method === 'POST' || method === 'PUT' ? await readBody(req) : {};
