@@ -112,6 +112,21 @@ export function statusText(status: string): string {
   }
 }
 
+/** "Planner: optimal (proven optimal, 2 move(s) in the end state, solved in 0.05 s)". */
+export function plannerLine(p: Plan): string {
+  const i = p.planner;
+  if (i.used === 'greedy' && i.status === 'not-run' && !i.note) return 'Planner: greedy';
+  const facts: string[] = [];
+  if (i.status === 'optimal') facts.push('proven optimal');
+  else if (i.status === 'feasible') facts.push(`not proven optimal: up to ${i.gap_moves ?? '?'} move(s) fewer may exist`);
+  else if (i.status === 'none') facts.push('the solver found no plan');
+  if (i.end_state_moves !== null) facts.push(`${i.end_state_moves} move(s) in the end state`);
+  if (i.solve_seconds !== null) facts.push(`solved in ${i.solve_seconds} s`);
+  if (i.model?.restricted) facts.push(`model restricted to ${i.model.movable} of ${i.model.guests} guests`);
+  if (i.note) facts.push(i.note);
+  return `Planner: ${i.used}${i.requested !== i.used ? ` (${i.requested} asked for)` : ''}${facts.length ? `: ${cell(facts.join('; '))}` : ''}`;
+}
+
 /** Gates, planned moves with their reasons and score, and the guests not moved, grouped by reason. */
 export function formatPlan(plan: Plan, snapshot: ClusterSnapshot | null, statusOf: (vmid: number) => string): string[] {
   const c = paint();
@@ -121,6 +136,7 @@ export function formatPlan(plan: Plan, snapshot: ClusterSnapshot | null, statusO
   for (const g of plan.gates) lines.push(`  ${g.passed ? c.green('✓') : c.red('✗')} ${g.name.padEnd(17)} ${cell(g.message)}`);
   const s = plan.summary;
   lines.push('', c.bold(`Plan: ${plan.moves.length} move(s); imbalance ${s.imbalance_before} → ${s.imbalance_after}; ${s.gib_moved} GiB to move`));
+  lines.push(`  ${plannerLine(plan)}`);
   plan.moves.forEach((m, i) => {
     lines.push(`  ${i + 1}. ${guestRef(m.vmid, m.type)} ${cell(m.name)}  ${cell(m.source)} → ${cell(m.target)}  ${m.kind}, confidence ${m.confidence}  ${statusOf(m.vmid)}`);
     lines.push(`     ${cell(m.reason)}`);

@@ -18,6 +18,7 @@ import { evaluateGates } from './gates.js';
 import { HaPlacement } from './ha.js';
 import { evacuate } from './maintenance.js';
 import { activeMigrationVmids, indexHistory } from './rules.js';
+import { planOptimal, type MipSolver } from './optimal/index.js';
 import { IMBALANCE_TARGET, IMBALANCE_TRIGGER, r2, type Thresholds } from './score.js';
 import { Sim } from './state.js';
 import type { HistoryView, NodeLoad, Now, Plan, SkippedGuest } from './types.js';
@@ -27,6 +28,7 @@ export { REASON } from './rules.js';
 export { windowOpen, checkSchedule } from './windows.js';
 export { IMBALANCE_TARGET, IMBALANCE_TRIGGER, MIN_IMPROVEMENT } from './score.js';
 export { recheckMove, type RecheckMove } from './recheck.js';
+export type { MipSolver, PlannerInfo } from './optimal/index.js';
 
 /** `now` as epoch milliseconds; throws a TypeError for an invalid Date or a non-finite number. */
 export function toMillis(now: Now): number {
@@ -94,18 +96,25 @@ export function makePlanner(snapshot: ClusterSnapshot, config: ProxbalanceConfig
  * @param config   effective configuration (defaults filled)
  * @param history  recent live migrations and the halted state
  * @param now      the moment to plan for: a Date or epoch milliseconds
+ * @param solver   the MIP solver for `automated_migrations.planner` optimal/auto (src/engine/optimal/solver.ts
+ *                 `solverFor`); without one the greedy planner decides
  */
-export function plan(snapshot: ClusterSnapshot, config: ProxbalanceConfig, history: HistoryView, now: Now): Plan {
+export function plan(snapshot: ClusterSnapshot, config: ProxbalanceConfig, history: HistoryView, now: Now, solver?: MipSolver): Plan {
   const nowMs = toMillis(now);
   const { sim, planner: p } = makePlanner(snapshot, config, history, nowMs);
   const gate = evaluateGates(snapshot, config, history, nowMs);
   const nodesBefore = nodeLoads(sim);
   const imbalanceBefore = sim.imbalance();
 
-  evacuate(p);
-  fixAntiAffinity(p);
-  const triggered = shouldBalance(p);
-  if (triggered) balanceLoad(p);
+  // The one dispatch point between the planners: the exact one replaces the first three phases.
+  let triggered = shouldBalance(p);
+  const planner = planOptimal(p, solver);
+  if (planner.used === 'greedy') {
+    evacuate(p);
+    fixAntiAffinity(p);
+    triggered = shouldBalance(p);
+    if (triggered) balanceLoad(p);
+  }
   balanceDistribution(p);
 
   let moves = p.moves;
@@ -135,6 +144,7 @@ export function plan(snapshot: ClusterSnapshot, config: ProxbalanceConfig, histo
     allowed: gate.block === null,
     moves,
     skipped,
+    planner,
     summary: {
       imbalance_before: r2(imbalanceBefore),
       imbalance_after: r2(imbalanceAfter),

@@ -5,6 +5,7 @@
  */
 import type { ProxbalanceConfig } from '../generated/config.js';
 import type { ClusterSnapshot } from '../generated/snapshot.js';
+import type { PlannerInfo } from './optimal/types.js';
 
 export type { ProxbalanceConfig, ClusterSnapshot };
 
@@ -193,6 +194,8 @@ export interface Plan {
   allowed: boolean;
   moves: PlannedMove[];
   skipped: SkippedGuest[];
+  /** Which planner decided (greedy or the exact one), whether its plan is proven optimal, the solve time. */
+  planner: PlannerInfo;
   summary: PlanSummary;
   /** Notable events worth a log line (e.g. a rollback that was prevented). */
   notes: string[];

@@ -9,6 +9,7 @@ import { haltMessage } from '../history/queries.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { SnapshotReadError, takeSnapshot } from '../pve/snapshot.js';
 import { plan as makePlan, recheckMove, type RecheckMove } from '../engine/index.js';
+import { solverFor } from '../engine/optimal/solver.js';
 import { PveError } from '../pve/errors.js';
 import type { GateName, Plan } from '../engine/types.js';
 import { REASON } from '../engine/rules.js';
@@ -277,7 +278,8 @@ async function readCluster(t: Tick): Promise<ClusterSnapshot | null> {
  * one instead of failing at execution time.
  */
 async function planWithPreconditions(t: Tick, snapshot: ClusterSnapshot, view: ReturnType<typeof engineHistoryView>): Promise<{ plan: Plan; verified: Map<number, MigratePrecondition> }> {
-  let plan = makePlan(snapshot, t.cfg, view, t.startedAt.getTime());
+  const solver = await solverFor(t.cfg); // the exact planner's solver; none (nothing loaded) for greedy
+  let plan = makePlan(snapshot, t.cfg, view, t.startedAt.getTime(), solver);
   const verified = new Map<number, MigratePrecondition>();
   for (let round = 0; round < 3 && plan.allowed; round++) {
     let learned = false;
@@ -289,7 +291,7 @@ async function planWithPreconditions(t: Tick, snapshot: ClusterSnapshot, view: R
       if (learnFromPrecondition(snapshot, m, pre)) learned = true;
     }
     if (!learned) break;
-    plan = makePlan(snapshot, t.cfg, view, t.startedAt.getTime());
+    plan = makePlan(snapshot, t.cfg, view, t.startedAt.getTime(), solver);
   }
   t.result.plan = plan;
   return { plan, verified };

@@ -90,6 +90,14 @@ export interface ProxbalanceConfig {
      */
     check_interval_minutes: number;
     /**
+     * Which planner decides the moves. `greedy`: picks the best single move again and again (fast, not always the fewest moves). `optimal`: solves the placement exactly with the HiGHS solver (every node under the thresholds with the fewest moves, then the fewest GiB, then the most even load) and says whether the plan is proven optimal; falls back to greedy when the solver finds no plan within planner_time_limit_seconds. `auto`: optimal when the solver proves its plan optimal within the time limit, else greedy. See docs/decisions.md, "The exact planner".
+     */
+    planner: "greedy" | "optimal" | "auto";
+    /**
+     * Time the exact planner (planner `optimal` or `auto`) may spend solving per run; after it the best plan found so far is used (optimal) or the greedy plan (auto).
+     */
+    planner_time_limit_seconds: number;
+    /**
      * Nodes to evacuate: every guest on them is moved off (tag rules, cooldown and confidence floor bypassed) and they are never targets.
      */
     maintenance_nodes: string[];

@@ -1,0 +1,80 @@
+/**
+ * `plan --snapshot FILE --compare` with the real CLI (dist/), issue 16: both planners on one saved
+ * snapshot, side by side; nothing is sent or written. Also `planner: optimal` in the config makes
+ * a plain `plan` (and the plan a tick makes) come from the exact planner, saying so.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setupE2E } from './helpers/e2e.js';
+import type { SnapshotGuest } from '../src/generated/snapshot.js';
+import { cluster, guest, node } from './helpers/engine.js';
+
+/** pve1 at 82 % memory: the greedy planner moves three guests, two 7 GiB guests are enough. */
+function skewed() {
+  const gs: SnapshotGuest[] = [guest(100, 'pve1', 48, { tags: ['ignore'] })];
+  for (let i = 0; i < 6; i++) gs.push(guest(110 + i, 'pve1', 3));
+  gs.push(guest(120, 'pve1', 7), guest(121, 'pve1', 7), guest(200, 'pve2', 20), guest(300, 'pve3', 20));
+  return cluster(['pve1', 'pve2', 'pve3'].map((n) => node(n)), gs);
+}
+
+test('plan --snapshot FILE --compare: greedy and optimal side by side, the optimum proven; nothing sent or written', async () => {
+  const e = await setupE2E({ scenario: 'demo' });
+  try {
+    const file = join(e.dir, 'skewed.json');
+    writeFileSync(file, JSON.stringify(skewed()));
+    const requests = e.fake.requests.total();
+    const historyBefore = existsSync(e.historyPath) ? readFileSync(e.historyPath, 'utf8') : null;
+
+    const r = await e.run(['plan', '--snapshot', file, '--compare', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const both = JSON.parse(r.stdout);
+    assert.equal(both.greedy.planner.used, 'greedy');
+    assert.equal(both.greedy.moves.length, 3);
+    assert.equal(both.optimal.planner.used, 'optimal');
+    assert.equal(both.optimal.planner.status, 'optimal');
+    assert.deepEqual(both.optimal.moves.map((m: { vmid: number }) => m.vmid).sort(), [120, 121]);
+    assert.deepEqual(both.optimal.summary.hot_nodes_after, []);
+
+    const text = await e.run(['plan', '--snapshot', file, '--compare']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /greedy\s+optimal/);
+    assert.match(text.stdout, /moves this run\s+3\s+2\n/);
+    assert.match(text.stdout, /proof\s+-\s+proven optimal/);
+    assert.match(text.stdout, /nodes over thresholds after\s+none\s+none/);
+    assert.equal(e.fake.requests.total(), requests, 'no API request');
+    assert.equal(existsSync(e.historyPath) ? readFileSync(e.historyPath, 'utf8') : null, historyBefore, 'nothing recorded');
+
+    // The config's planner decides a plain replay, and the plan says which one decided.
+    const cfg = JSON.parse(readFileSync(e.configPath, 'utf8'));
+    cfg.automated_migrations.planner = 'optimal';
+    writeFileSync(e.configPath, JSON.stringify(cfg), { mode: 0o600 });
+    const plain = await e.run(['plan', '--snapshot', file]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /Plan: 2 move\(s\)/);
+    assert.match(plain.stdout, /Planner: optimal: proven optimal; 2 move\(s\) in the end state; solved in [\d.]+ s/);
+
+    // A tick (dry run against the fake) plans with the configured exact planner too.
+    const tick = await e.run(['run', '--dry-run', '--json']);
+    assert.equal(tick.code, 0, tick.stderr);
+    const tp = JSON.parse(tick.stdout).plan;
+    assert.equal(tp.planner.requested, 'optimal');
+    assert.ok(tp.planner.solve_seconds !== null, 'the solver ran in the tick');
+
+    // A snapshot of the fake cluster (the real read path) compares too.
+    const live = join(e.dir, 'live.json');
+    assert.equal((await e.run(['snapshot', '--output', live])).code, 0);
+    const demo = await e.run(['plan', '--snapshot', live, '--compare', '--json']);
+    assert.equal(demo.code, 0, demo.stderr);
+    assert.ok(['optimal', 'feasible'].includes(JSON.parse(demo.stdout).optimal.planner.status));
+
+    cfg.automated_migrations.planner = 'fastest';
+    writeFileSync(e.configPath, JSON.stringify(cfg), { mode: 0o600 });
+    const bad = await e.run(['plan', '--snapshot', file]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /automated_migrations\.planner/);
+  } finally {
+    await e.cleanup();
+  }
+});
