@@ -124,6 +124,10 @@ cp "$ROOT/deploy/debian/postinst" "$ROOT/deploy/debian/prerm" "$ROOT/deploy/debi
 
 # Modes: no group/other write anywhere (whatever the checkout's umask); executables keep x.
 chmod -R u+rwX,go+rX,go-w "$STAGE"
+# Packages ship data with the x bit (highs ships its WebAssembly so): only scripts keep it.
+while IFS= read -r -d '' f; do
+  [ "$(head -c 2 "$f")" = '#!' ] || chmod a-x "$f"
+done < <(find "$LIB/node_modules" -type f -perm /111 -print0)
 chmod 0755 "$STAGE/DEBIAN/postinst" "$STAGE/DEBIAN/prerm" "$STAGE/DEBIAN/postrm" "$LIB/bin/$PKG"
 chmod 0644 "$STAGE/usr/share/$PKG/config.example.json"
 
