@@ -33,3 +33,6 @@ await import('./engine-balance.test.js');
 await import('./engine-lag.test.js');
 await import('./windows-clock.test.js');
 await import('./engine-property.test.js');
+// The exact planner (src/engine/optimal): its model, its prefix order and the swap fallback.
+await import('./planner-optimal.test.js');
+await import('./planner-property.test.js');
