@@ -24,3 +24,16 @@ test('purity: a plan is plain JSON data', () => {
   const p = plan(hotCluster(), config(), NO_HISTORY, NOW);
   assert.deepEqual(JSON.parse(JSON.stringify(p)), p);
 });
+
+test('purity: src/engine/optimal reads no clock and does no I/O, except solver.ts (which loads HiGHS and times it)', () => {
+  const dir = join(ENGINE, 'optimal');
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.ts') && x !== 'solver.ts')) {
+    const src = readFileSync(join(dir, f), 'utf8');
+    for (const m of src.matchAll(/from '([^']+)'/g)) assert.ok(m[1]!.startsWith('./') || m[1]!.startsWith('../'), `${f} imports ${m[1]}`);
+    assert.doesNotMatch(src, /Date\.now\(|new Date\(\)|Math\.random|performance\.now|process\.|import\(/, f);
+  }
+  // A greedy plan does not load the WebAssembly: the engine imports solver.ts nowhere.
+  for (const f of readdirSync(ENGINE, { recursive: true }) as string[]) {
+    if (f.endsWith('.ts')) assert.doesNotMatch(readFileSync(join(ENGINE, f), 'utf8'), /from '.*solver\.js'/, f);
+  }
+});
