@@ -78,3 +78,37 @@ test('plan --snapshot FILE --compare: greedy and optimal side by side, the optim
     await e.cleanup();
   }
 });
+
+test('run --dry-run --compare: the tick plans as configured and shows both planners on its own snapshot; --compare without --dry-run is refused before any request', async () => {
+  const e = await setupE2E({ scenario: 'demo' });
+  try {
+    const refused = await e.run(['run', '--compare']);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /--compare needs --dry-run/);
+    assert.equal(e.fake.requests.total(), 0, 'no API request for a refused command line');
+    assert.equal(e.records().length, 0, 'nothing recorded');
+
+    const r = await e.run(['run', '--dry-run', '--compare', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.ok(out.comparison, 'the comparison is in the JSON');
+    const { greedy, optimal } = out.comparison;
+    assert.equal(greedy.planner.used, 'greedy');
+    assert.equal(optimal.planner.requested, 'optimal');
+    // The configured planner (greedy, the default) decided the tick: its plan is the comparison's greedy one.
+    assert.equal(out.plan.planner.requested, 'greedy');
+    assert.deepEqual(out.plan.moves.map((m: { vmid: number; target: string }) => [m.vmid, m.target]), greedy.moves.map((m: { vmid: number; target: string }) => [m.vmid, m.target]));
+    // Both on the snapshot the tick read: the same cluster before.
+    assert.equal(optimal.summary.imbalance_before, out.plan.summary.imbalance_before);
+    assert.deepEqual(optimal.summary.hot_nodes_before, out.plan.summary.hot_nodes_before);
+    assert.equal(e.fake.requests.count(/\/migrate$/, 'POST'), 0, 'a dry run migrates nothing');
+
+    const text = await e.run(['run', '--dry-run', '--compare']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /both planners \(--compare\)/);
+    assert.match(text.stdout, /greedy\s+optimal/);
+    assert.match(text.stdout, /moves this run\s+\d+\s+\d+\n/);
+  } finally {
+    await e.cleanup();
+  }
+});

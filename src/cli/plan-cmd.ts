@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { plan as makePlan } from '../engine/index.js';
+import { comparePlanners, plan as makePlan } from '../engine/index.js';
 import { engineHistoryView } from '../history/views.js';
 import { recordsAsOf } from '../history/queries.js';
 import { readSnapshotFile } from '../pve/snapshot-file.js';
@@ -8,8 +8,8 @@ import { out, withCommon, type CommonOptions } from './common.js';
 import { readForCommand } from './read-history.js';
 import { formatPlan, paint } from './style.js';
 import { ISO_WITH_ZONE } from './clock.js';
-import { comparePlans, formatComparison } from './planner-compare.js';
-import { solverFor } from '../engine/optimal/solver.js';
+import { formatComparison } from './planner-compare.js';
+import { loadHighs, solverFor } from '../engine/optimal/solver.js';
 
 /**
  * `proxbalance plan --snapshot FILE`: the decision engine on a saved snapshot, offline. Nothing
@@ -33,7 +33,7 @@ export function planCommand(): Command {
       const view = engineHistoryView(past, nowMs);
       const c = paint();
       if (opts.compare) {
-        const both = await comparePlans(snapshot, ctx.loaded.config, view, nowMs);
+        const both = comparePlanners(snapshot, ctx.loaded.config, view, nowMs, await loadHighs());
         if (opts.json) return out(JSON.stringify(both, null, 2));
         return out([c.bold(`greedy and optimal planner on ${snapshot.nodes.length} node(s), ${snapshot.guests.length} guest(s) from ${opts.snapshot}, as of ${new Date(nowMs).toISOString()} (replay: nothing is executed or recorded)`), ...formatComparison(both)].join('\n'));
       }

@@ -1,20 +1,9 @@
 /**
- * How the CLI shows which planner decided (issue 16), and `plan --snapshot FILE --compare`: the
- * greedy and the exact planner on the same snapshot, side by side.
+ * How the CLI shows `plan --snapshot FILE --compare` and `run --dry-run --compare`: the greedy and
+ * the exact planner on the same snapshot, side by side (issue 16).
  */
-import type { Config } from '../config/validate.js';
-import { plan as makePlan, type HistoryView, type Plan } from '../engine/index.js';
-import { loadHighs } from '../engine/optimal/solver.js';
-import type { ClusterSnapshot } from '../generated/snapshot.js';
+import type { Plan } from '../engine/index.js';
 import { paint, plannerLine } from './style.js';
-
-/** Both planners on one snapshot: the greedy one as configured, the exact one with the solver loaded. */
-export async function comparePlans(snapshot: ClusterSnapshot, config: Config, history: HistoryView, nowMs: number): Promise<{ greedy: Plan; optimal: Plan }> {
-  const as = (planner: 'greedy' | 'optimal'): Config => ({ ...config, automated_migrations: { ...config.automated_migrations, planner } });
-  const greedy = makePlan(snapshot, as('greedy'), history, nowMs);
-  const optimal = makePlan(snapshot, as('optimal'), history, nowMs, await loadHighs());
-  return { greedy, optimal };
-}
 
 /** The side-by-side table of `plan --compare`. */
 export function formatComparison(r: { greedy: Plan; optimal: Plan }): string[] {

@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { runTick, type TickResult } from '../executor/tick.js';
 import { cliNow } from './clock.js';
 import { cell, formatPlan, paint } from './style.js';
+import { formatComparison } from './planner-compare.js';
+import { UsageError } from '../util/errors.js';
 import { configureLogger, log, redact, registerSecret } from '../log/logger.js';
 import { resolveTokenSecret } from '../config/load.js';
 import { loadFromOptions, out, withCommon, type CommonOptions } from './common.js';
@@ -10,6 +12,7 @@ interface RunOptions extends CommonOptions {
   dryRun?: boolean;
   scheduled?: boolean;
   json?: boolean;
+  compare?: boolean;
 }
 
 /** A clock that starts at PROXBALANCE_NOW (a testing aid, see clock.ts) and then runs. */
@@ -38,6 +41,7 @@ export function formatTick(r: TickResult): string {
       return c.red(`${res.status}${res.detail ? `: ${cell(res.detail)}` : ''}`);
     }));
   }
+  if (r.comparison) lines.push('', c.bold('  the same snapshot with both planners (--compare):'), ...formatComparison(r.comparison));
   if (r.apiRequests) lines.push('', c.gray(`${r.apiRequests} API request(s)`));
   return lines.join('\n');
 }
@@ -48,6 +52,7 @@ export function runCommand(): Command {
     .option('--dry-run', 'plan and record, migrate nothing (also when automation is disabled)')
     .option('--scheduled', 'started by the timer: skip quietly until check_interval_minutes have passed since the last scheduled run')
     .option('--json', 'print the run record, plan and results as JSON')
+    .option('--compare', 'with --dry-run: also plan with the greedy and the exact (optimal) planner on the same snapshot and show them side by side')
     .action(async (opts: RunOptions) => {
       if (opts.json) {
         // --json prints exactly one JSON object, whatever happens (a config error, a tick that
@@ -65,6 +70,7 @@ export function runCommand(): Command {
 }
 
 async function runAction(opts: RunOptions): Promise<void> {
+  if (opts.compare && !opts.dryRun) throw new UsageError('--compare needs --dry-run: a comparison is a simulation, and a live tick executes one plan');
   const loaded = loadFromOptions(opts);
   // A person at a terminal reads the table printed at the end: the info lines would say every
   // decision a second time. Warnings and errors still show; the timer and --json are unchanged.
@@ -86,11 +92,11 @@ async function runAction(opts: RunOptions): Promise<void> {
     const pollMs = Number(process.env.PROXBALANCE_POLL_MS) || undefined;
     const now = runningClock();
     const result = await runTick(loaded, {
-      dryRunFlag: Boolean(opts.dryRun), scheduled: Boolean(opts.scheduled), stopping: () => stop,
+      dryRunFlag: Boolean(opts.dryRun), scheduled: Boolean(opts.scheduled), stopping: () => stop, compare: Boolean(opts.compare),
       ...(now ? { now } : {}), ...(pollMs ? { pollMs, progressMs: pollMs * 5 } : {}),
     });
     if (opts.json) {
-      out(JSON.stringify({ run: result.run, plan: result.plan, results: result.results.map((x) => ({ vmid: x.move.vmid, status: x.status, upid: x.upid, detail: x.detail })), api_requests: result.apiRequests }, null, 2));
+      out(JSON.stringify({ run: result.run, plan: result.plan, results: result.results.map((x) => ({ vmid: x.move.vmid, status: x.status, upid: x.upid, detail: x.detail })), ...(result.comparison ? { comparison: result.comparison } : {}), api_requests: result.apiRequests }, null, 2));
     } else if (result.run && !opts.scheduled) out(formatTick(result)); // the timer's runs speak through their log lines (the journal)
     process.exitCode = stop ? 1 : result.exitCode;
   } finally {

@@ -162,3 +162,12 @@ export function plan(snapshot: ClusterSnapshot, config: ProxbalanceConfig, histo
     notes: p.notes,
   };
 }
+
+/**
+ * `--compare`: the greedy and the exact planner on the same snapshot, history and moment, whatever
+ * `automated_migrations.planner` says (the solver must be loaded: src/engine/optimal/solver.ts).
+ */
+export function comparePlanners(snapshot: ClusterSnapshot, config: ProxbalanceConfig, history: HistoryView, now: Now, solver: MipSolver): { greedy: Plan; optimal: Plan } {
+  const as = (planner: 'greedy' | 'optimal'): ProxbalanceConfig => ({ ...config, automated_migrations: { ...config.automated_migrations, planner } });
+  return { greedy: plan(snapshot, as('greedy'), history, now), optimal: plan(snapshot, as('optimal'), history, now, solver) };
+}

@@ -8,8 +8,8 @@ import { acquireLock, LockBusyError } from '../history/lock.js';
 import { haltMessage } from '../history/queries.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { SnapshotReadError, takeSnapshot } from '../pve/snapshot.js';
-import { plan as makePlan, recheckMove, type RecheckMove } from '../engine/index.js';
-import { solverFor } from '../engine/optimal/solver.js';
+import { comparePlanners, plan as makePlan, recheckMove, type RecheckMove } from '../engine/index.js';
+import { loadHighs, solverFor } from '../engine/optimal/solver.js';
 import { PveError } from '../pve/errors.js';
 import type { GateName, Plan } from '../engine/types.js';
 import { REASON } from '../engine/rules.js';
@@ -34,6 +34,8 @@ export interface TickOptions {
   stopping?: () => boolean;
   pollMs?: number;
   progressMs?: number;
+  /** --compare (with --dry-run): also plan with both planners on the same snapshot (issue 16). */
+  compare?: boolean;
 }
 
 export interface TickResult {
@@ -43,6 +45,8 @@ export interface TickResult {
   plan: Plan | null;
   snapshot: ClusterSnapshot | null;
   results: ExecResult[];
+  /** With `compare`: the greedy and the exact planner's plans on the snapshot the tick planned on. */
+  comparison: { greedy: Plan; optimal: Plan } | null;
   /** API requests this tick made. */
   apiRequests: number;
 }
@@ -294,6 +298,7 @@ async function planWithPreconditions(t: Tick, snapshot: ClusterSnapshot, view: R
     plan = makePlan(snapshot, t.cfg, view, t.startedAt.getTime(), solver);
   }
   t.result.plan = plan;
+  if (t.opts.compare) t.result.comparison = comparePlanners(snapshot, t.cfg, view, t.startedAt.getTime(), solver ?? await loadHighs());
   return { plan, verified };
 }
 
@@ -426,7 +431,7 @@ async function closeTick(t: Tick, lock: { release: () => Promise<void> }): Promi
  * decisions → execute (or simulate) → record outcome.
  */
 export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<TickResult> {
-  const result: TickResult = { exitCode: 0, run: null, plan: null, snapshot: null, results: [], apiRequests: 0 };
+  const result: TickResult = { exitCode: 0, run: null, plan: null, snapshot: null, results: [], comparison: null, apiRequests: 0 };
   // A missing or unreadable secret is a config error: found before anything else happens.
   const secret = resolveTokenSecret(loaded.config, loaded.path);
   // Scrubbed from every log line and every history record, wherever it turns up (a task log line).
