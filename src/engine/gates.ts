@@ -7,7 +7,7 @@ import type { ProxbalanceConfig } from '../generated/config.js';
 import type { ClusterSnapshot } from '../generated/snapshot.js';
 import { HaPlacement } from './ha.js';
 import { MIGRATION_TASK_TYPES, REASON } from './rules.js';
-import type { Gate, HistoryView } from './types.js';
+import type { Gate, GateName, HistoryView } from './types.js';
 import { checkSchedule } from './windows.js';
 
 export interface GateOutcome {
@@ -30,20 +30,43 @@ export function runningMigrations(snap: ClusterSnapshot): number {
   return ids.size + anonymous;
 }
 
-export function evaluateGates(snap: ClusterSnapshot, config: ProxbalanceConfig, history: HistoryView, nowMs: number): GateOutcome {
-  const gates: Gate[] = [];
-  const am = config.automated_migrations;
+/** The guide's words for each gate: the skip reason of every move a failed gate holds back. */
+export const GATE_REASON: Readonly<Record<GateName, string>> = {
+  halted: REASON.halted,
+  blackout: REASON.blackout,
+  migration_window: REASON.outsideWindow,
+  cluster_health: REASON.health,
+  concurrency: REASON.concurrency,
+};
 
-  // 1. halted
+/** All five gates; `block` names the first that failed. */
+export function evaluateGates(snap: ClusterSnapshot, config: ProxbalanceConfig, history: HistoryView, nowMs: number): GateOutcome {
+  const running = runningMigrations(snap);
+  const limit = config.automated_migrations.rules.max_concurrent_migrations;
+  const free = Math.max(0, limit - running);
+  const gates: Gate[] = [
+    ...timeGates(config, history, nowMs),
+    healthGate(snap, config),
+    free > 0
+      ? { name: 'concurrency', passed: true, message: `${running} migration(s) running, limit ${limit}: ${free} slot(s) free` }
+      : { name: 'concurrency', passed: false, message: `${running} migration(s) running, limit ${limit}: no slot free` },
+  ];
+  const failed = gates.find((g) => !g.passed);
+  return { gates, block: failed ? { reason: GATE_REASON[failed.name], detail: failed.message } : null, running, free };
+}
+
+/**
+ * The gates that need no cluster data (halted, blackout, migration window), in the guide's order: a
+ * tick judges them before its first request, so a closed window costs no API request.
+ */
+export function timeGates(config: ProxbalanceConfig, history: HistoryView, nowMs: number): Gate[] {
   const h = history.halted;
-  gates.push(
+  const gates: Gate[] = [
     h
       ? { name: 'halted', passed: false, message: `automation halted after a failed migration${h.vmid !== null ? ` of ${h.vmid}` : ''} at ${h.at}: ${h.error}; run 'proxbalance resume'` }
       : { name: 'halted', passed: true, message: 'not halted' },
-  );
-
-  // 2 and 3. windows
-  const sched = checkSchedule(am.schedule, nowMs);
+  ];
+  const sched = checkSchedule(config.automated_migrations.schedule, nowMs);
   if (sched.blackout.active) {
     const err = sched.blackout.errors.length ? ` (${sched.blackout.errors.join('; ')})` : '';
     gates.push({ name: 'blackout', passed: false, message: `blackout window '${sched.blackout.name}' is active (${sched.blackout.local})${err}` });
@@ -58,9 +81,12 @@ export function evaluateGates(snap: ClusterSnapshot, config: ProxbalanceConfig, 
     const err = sched.migration.errors.length ? ` (${sched.migration.errors.join('; ')})` : '';
     gates.push({ name: 'migration_window', passed: false, message: `no migration window is open (${sched.migration.local})${err}` });
   }
+  return gates;
+}
 
-  // 4. cluster health
-  const sc = am.safety_checks;
+/** Quorum, nodes whose state is unknown, HA recovering or its state unknown. */
+function healthGate(snap: ClusterSnapshot, config: ProxbalanceConfig): Gate {
+  const sc = config.automated_migrations.safety_checks;
   const problems: string[] = [];
   if (sc.require_quorum) {
     if (snap.cluster.quorate === false) problems.push('not quorate');
@@ -76,32 +102,9 @@ export function evaluateGates(snap: ClusterSnapshot, config: ProxbalanceConfig, 
     if (recovering) problems.push(`HA is recovering ${recovering}`);
     else if (ha.stateUnknown()) problems.push('HA state unknown (GET /cluster/ha/status/current could not be read): HA may be recovering');
   }
-  if (problems.length) {
-    gates.push({ name: 'cluster_health', passed: false, message: problems.join('; ') });
-  } else {
-    const online = snap.nodes.filter((n) => n.status === 'online').length;
-    const off = snap.nodes.length - online;
-    const what = sc.check_cluster_health || sc.require_quorum ? `healthy: ${snap.cluster.quorate ? 'quorate, ' : ''}${online} node(s) online${off ? `, ${off} offline` : ''}` : 'check disabled';
-    gates.push({ name: 'cluster_health', passed: true, message: what });
-  }
-
-  // 5. concurrency
-  const running = runningMigrations(snap);
-  const limit = am.rules.max_concurrent_migrations;
-  const free = Math.max(0, limit - running);
-  gates.push(
-    free > 0
-      ? { name: 'concurrency', passed: true, message: `${running} migration(s) running, limit ${limit}: ${free} slot(s) free` }
-      : { name: 'concurrency', passed: false, message: `${running} migration(s) running, limit ${limit}: no slot free` },
-  );
-
-  const reasons: Record<Gate['name'], string> = {
-    halted: REASON.halted,
-    blackout: REASON.blackout,
-    migration_window: REASON.outsideWindow,
-    cluster_health: REASON.health,
-    concurrency: REASON.concurrency,
-  };
-  const failed = gates.find((g) => !g.passed);
-  return { gates, block: failed ? { reason: reasons[failed.name], detail: failed.message } : null, running, free };
+  if (problems.length) return { name: 'cluster_health', passed: false, message: problems.join('; ') };
+  const online = snap.nodes.filter((n) => n.status === 'online').length;
+  const off = snap.nodes.length - online;
+  const what = sc.check_cluster_health || sc.require_quorum ? `healthy: ${snap.cluster.quorate ? 'quorate, ' : ''}${online} node(s) online${off ? `, ${off} offline` : ''}` : 'check disabled';
+  return { name: 'cluster_health', passed: true, message: what };
 }

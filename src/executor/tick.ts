@@ -11,10 +11,9 @@ import { SnapshotReadError, takeSnapshot } from '../pve/snapshot.js';
 import { comparePlanners, plan as makePlan, recheckMove, type RecheckMove } from '../engine/index.js';
 import { loadHighs, solverFor } from '../engine/optimal/solver.js';
 import { PveError } from '../pve/errors.js';
-import type { GateName, Plan } from '../engine/types.js';
-import { REASON } from '../engine/rules.js';
-import { evaluateGates } from '../engine/gates.js';
-import type { ClusterSnapshot } from '../generated/snapshot.js';
+import type { Plan } from '../engine/types.js';
+import { GATE_REASON, timeGates } from '../engine/gates.js';
+import type { ClusterSnapshot, SnapshotGuest } from '../generated/snapshot.js';
 import type { NodeLoadRecord } from '../generated/history.js';
 import type { MigratePrecondition } from '../pve/types.js';
 import { executeMoves, type ExecResult } from './execute.js';
@@ -50,21 +49,6 @@ export interface TickResult {
   /** API requests this tick made. */
   apiRequests: number;
 }
-
-/** The guide's words for each gate, the reason a skipped run records. */
-const GATE_REASON: Record<GateName, string> = {
-  halted: REASON.halted,
-  blackout: REASON.blackout,
-  migration_window: REASON.outsideWindow,
-  cluster_health: REASON.health,
-  concurrency: REASON.concurrency,
-};
-
-/** A snapshot that knows nothing, for judging the time-based gates before any request. */
-const NO_CLUSTER: ClusterSnapshot = {
-  v: 1, taken_at: new Date(0).toISOString(), api: { host: '', requests: 0 }, cluster: { name: null, quorate: null, standalone: false },
-  crs: { ha_auto_rebalance: null }, nodes: [], guests: [], storages: [], tasks: [], unknowns: [],
-};
 
 /** A run repeats the decisions of a run at most this old by naming it (decisions_same_as). */
 const SAME_AS_MAX_AGE_MS = 24 * 3600_000;
@@ -246,7 +230,7 @@ function disabledOrHalted(t: Tick): boolean {
  * blackout or a closed window stops anyway. True when a gate ended the tick.
  */
 function closedByTimeGates(t: Tick, view: ReturnType<typeof engineHistoryView>): boolean {
-  const early = evaluateGates(NO_CLUSTER, t.cfg, view, t.startedAt.getTime()).gates.slice(0, 3);
+  const early = timeGates(t.cfg, view, t.startedAt.getTime());
   const closed = early.find((g) => !g.passed);
   // A dry run asked for by hand still shows what the tick would do (docs/decisions.md): the plan
   // lists its moves as held back by the gate.
@@ -278,28 +262,36 @@ async function readCluster(t: Tick): Promise<ClusterSnapshot | null> {
 /**
  * Verify each planned move with Proxmox's migrate precondition (one request per planned move, never
  * per guest): what ties a guest to its node is not in the cluster-wide answers. What it learns goes
- * into the snapshot and the plan is made again, so a blocked move gives its slot to the next-best
- * one instead of failing at execution time.
+ * into a copy of the snapshot (the one read stays as read) and the plan is made again on it, so a
+ * blocked move gives its slot to the next-best one instead of failing at execution time. Returns
+ * the snapshot the final plan was made on.
  */
-async function planWithPreconditions(t: Tick, snapshot: ClusterSnapshot, view: ReturnType<typeof engineHistoryView>): Promise<{ plan: Plan; verified: Map<number, MigratePrecondition> }> {
+async function planWithPreconditions(t: Tick, read: ClusterSnapshot, view: ReturnType<typeof engineHistoryView>): Promise<{ plan: Plan; verified: Map<number, MigratePrecondition>; snapshot: ClusterSnapshot }> {
   const solver = await solverFor(t.cfg); // the exact planner's solver; none (nothing loaded) for greedy
+  let snapshot = read;
   let plan = makePlan(snapshot, t.cfg, view, t.startedAt.getTime(), solver);
   const verified = new Map<number, MigratePrecondition>();
   for (let round = 0; round < 3 && plan.allowed; round++) {
-    let learned = false;
+    const learned = new Map<number, SnapshotGuest['local']>();
+    let changesPlan = false;
     for (const m of plan.moves) {
       if (verified.has(m.vmid)) continue;
       const pre = await checkPrecondition(t, m);
       if (!pre) continue;
       verified.set(m.vmid, pre);
-      if (learnFromPrecondition(snapshot, m, pre)) learned = true;
+      if (!pre.known) continue;
+      const local = { disks_bytes: pre.localDisksBytes, resources: m.type === 'qemu' ? pre.localResources : [], not_allowed: pre.notAllowed };
+      learned.set(m.vmid, local);
+      if (pre.notAllowed[m.target] || local.resources.length || local.disks_bytes > 0) changesPlan = true;
     }
-    if (!learned) break;
+    if (learned.size) snapshot = { ...snapshot, guests: snapshot.guests.map((g) => (learned.has(g.vmid) ? { ...g, local: learned.get(g.vmid) } : g)) };
+    if (!changesPlan) break;
     plan = makePlan(snapshot, t.cfg, view, t.startedAt.getTime(), solver);
   }
   t.result.plan = plan;
+  t.result.snapshot = snapshot;
   if (t.opts.compare) t.result.comparison = comparePlanners(snapshot, t.cfg, view, t.startedAt.getTime(), solver ?? await loadHighs());
-  return { plan, verified };
+  return { plan, verified, snapshot };
 }
 
 async function checkPrecondition(t: Tick, m: Plan['moves'][number]): Promise<MigratePrecondition | null> {
@@ -309,19 +301,6 @@ async function checkPrecondition(t: Tick, m: Plan['moves'][number]): Promise<Mig
     log.warn(`${guestRef(m.vmid, m.type)}: migrate precondition check failed (${(e as Error).message}); the executor checks again before moving`);
     return null;
   }
-}
-
-/** Writes what the precondition taught into the snapshot's guest; true when it can change the plan. */
-function learnFromPrecondition(snapshot: ClusterSnapshot, m: Plan['moves'][number], pre: MigratePrecondition): boolean {
-  if (!pre.known) return false;
-  const guest = snapshot.guests.find((g) => g.vmid === m.vmid);
-  if (!guest) return false;
-  guest.local = {
-    disks_bytes: pre.localDisksBytes,
-    resources: m.type === 'qemu' ? pre.localResources : [],
-    not_allowed: pre.notAllowed,
-  };
-  return Boolean(pre.notAllowed[m.target] || guest.local.resources.length || pre.localDisksBytes > 0);
 }
 
 function planSummary(plan: Plan, snapshot: ClusterSnapshot) {
@@ -448,8 +427,8 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     if (closedByTimeGates(t, view)) return result;
     const snapshot = await readCluster(t);
     if (!snapshot) return result;
-    const { plan, verified } = await planWithPreconditions(t, snapshot, view);
-    const rec = recordDecisions(plan, snapshot);
+    const { plan, verified, snapshot: planned } = await planWithPreconditions(t, snapshot, view);
+    const rec = recordDecisions(plan, planned);
     if (!plan.allowed) {
       const failedGate = plan.gates.find((g) => !g.passed)!;
       t.finishRun('skipped', { reason: `${GATE_REASON[failedGate.name]}: ${failedGate.message}`, gates: rec.gates, decisions: rec.skipDecisions, summary: rec.summary, ...rec.notes, ...rec.nodeLoad });
@@ -460,7 +439,7 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
       simulateMoves(t, plan, rec);
       return result;
     }
-    recordOutcome(t, await executePlan(t, plan, verified, snapshot), rec);
+    recordOutcome(t, await executePlan(t, plan, verified, planned), rec);
     return result;
   } catch (e) {
     try {
