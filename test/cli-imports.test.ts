@@ -21,3 +21,13 @@ test('no command file imports another command file (only main.ts registers them)
   }
   assert.deepEqual(found, []);
 });
+
+test('the core never imports a command: outside src/cli only the shared presentation (style.ts) is used', () => {
+  const found: string[] = [];
+  for (const f of readdirSync(join(ROOT, 'src'), { recursive: true }) as string[]) {
+    if (!f.endsWith('.ts') || f.startsWith(`cli/`) || f.startsWith('cli\\')) continue;
+    const src = readFileSync(join(ROOT, 'src', f), 'utf8');
+    for (const m of src.matchAll(/(?:from|import\()\s*'((?:\.\.\/)+cli\/[^']+)'/g)) if (!m[1]!.endsWith('/cli/style.js')) found.push(`src/${f} imports ${m[1]}`);
+  }
+  assert.deepEqual(found, []);
+});

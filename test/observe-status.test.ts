@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { runCli, tempDir } from './helpers/cli.js';
 import { NOW, fixtureRecords, writeFixture } from './helpers/history-fixture.js';
 import { checkConfig } from '../src/config/load.js';
-import { windowState, windowStatus } from '../src/cli/status-windows.js';
+import { windowState, windowStatus } from '../src/status/windows.js';
 import type { TimeWindow } from '../src/generated/config.js';
 
 const WEEKDAYS: TimeWindow['days'] = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'];

@@ -1,7 +1,5 @@
 import { Command } from 'commander';
-import type { HaltedRecord, HistoryRecord, RunRecord } from '../history/store.js';
-import { activeHalt, lastRun, migrationTime, nextScheduledCheck, unfinishedMigrations, type MigrationState } from '../history/views.js';
-import type { Config } from '../config/load.js';
+import { migrationTime } from '../history/views.js';
 import { guestLabel, guestRef } from '../util/guest.js';
 import { out, withCommon, type CommonOptions } from './common.js';
 import { readForCommand, STATUS_SCOPE, type ReadContext } from './read-history.js';
@@ -10,77 +8,16 @@ import { formatBytes, formatElapsed } from '../executor/follow.js';
 import { resolveTokenSecret } from '../config/load.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { log, registerSecret } from '../log/logger.js';
-import { windowStatus, type WindowState, type WindowStatus } from './status-windows.js';
+import type { WindowState } from '../status/windows.js';
+import { statusReport, type StatusReport } from '../status/report.js';
 import { cell, formatTime, paint, relative, statusText } from './style.js';
-import { schedulerState, TIMER_UNIT, type SchedulerState } from '../doctor/scheduler.js';
+import { schedulerState, TIMER_UNIT } from '../doctor/scheduler.js';
 import { lockHolder } from '../history/lock.js';
 
 /**
- * `proxbalance status`: what config and history say now, and, live from the cluster, every
- * migration running (ours or anyone's) with its progress.
+ * `proxbalance status`: what config and history say now (src/status/report.ts), and, live from the
+ * cluster, every migration running (ours or anyone's) with its progress.
  */
-export interface StatusReport {
-  now: string;
-  config_file: string;
-  history_file: string;
-  automation: { enabled: boolean; mode: 'live' | 'dry-run' };
-  halted: HaltedRecord | null;
-  windows: WindowStatus;
-  last_tick: (Pick<RunRecord, 'run_id' | 'started_at' | 'finished_at' | 'trigger' | 'mode' | 'outcome' | 'reason'> & { moves: number; skips: number }) | null;
-  next_check: { due_at: string | null; in_seconds: number | null; check_interval_minutes: number; basis: string };
-  /** Migrations the history holds no outcome for yet (the next tick looks them up by UPID). */
-  unfinished: MigrationState[];
-  /** Running in the cluster now; null when the cluster was not asked (--offline, no secret) or did not answer. */
-  in_progress: InProgress[] | null;
-  /** Why in_progress is null. */
-  cluster_note?: string;
-  /** The timer and the service as systemd has them (null until asked; systemd false: none here). */
-  scheduler: SchedulerState | null;
-  /** A tick holding the run lock now, and since when. */
-  tick_running: { pid: number | null; since: string | null } | null;
-  /** Migrations the running tick started: in flight, not unfinished. */
-  in_flight: MigrationState[];
-}
-
-export function statusReport(records: readonly HistoryRecord[], config: Config, now: Date, paths: { config: string; history: string }): StatusReport {
-  const am = config.automated_migrations;
-  const last = lastRun(records, (r) => Date.parse(r.started_at) <= now.getTime());
-  const interval = am.check_interval_minutes;
-  const scheduled = nextScheduledCheck(records, interval, now);
-  let next: StatusReport['next_check'];
-  if (scheduled) {
-    const due = scheduled.dueMs;
-    next = {
-      due_at: new Date(due).toISOString(),
-      in_seconds: Math.max(0, Math.round((due - now.getTime()) / 1000)),
-      check_interval_minutes: interval,
-      basis: `last scheduled tick ${scheduled.last.started_at} + check_interval_minutes ${interval}`,
-    };
-  } else {
-    next = { due_at: null, in_seconds: null, check_interval_minutes: interval, basis: 'no scheduled tick recorded yet: the next timer firing runs one' };
-  }
-  return {
-    now: now.toISOString(),
-    config_file: paths.config,
-    history_file: paths.history,
-    automation: { enabled: am.enabled, mode: am.dry_run ? 'dry-run' : 'live' },
-    halted: activeHalt(records),
-    windows: windowStatus(config, now),
-    last_tick: last && {
-      run_id: last.run_id, started_at: last.started_at, finished_at: last.finished_at, trigger: last.trigger, mode: last.mode, outcome: last.outcome,
-      ...(last.reason !== undefined && { reason: last.reason }),
-      moves: last.decisions.filter((d) => d.action === 'move').length,
-      skips: last.decisions.filter((d) => d.action === 'skip').length,
-    },
-    next_check: next,
-    unfinished: unfinishedMigrations(records).filter((m) => Date.parse(migrationTime(m)) <= now.getTime()),
-    in_progress: null,
-    scheduler: null,
-    tick_running: null,
-    in_flight: [],
-  };
-}
-
 function windowLine(kind: string, w: WindowState, nowMs: number): string {
   const c = paint();
   const name = `${kind} "${cell(w.name)}"`;

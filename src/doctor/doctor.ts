@@ -6,7 +6,7 @@ import { resolveTokenSecret, type LoadedConfig } from '../config/load.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { missingPrivileges, REQUIRED_PRIVILEGES } from '../pve/types.js';
 import { parsePropertyString } from '../pve/snapshot.js';
-import { unimplementedWarning } from '../cli/config-cmd.js';
+import { unimplementedWarning } from '../config/secrets.js';
 import { schedulerState, TIMER_UNIT } from './scheduler.js';
 import { findAccount, SERVICE_USER, serviceAccessProblems } from './service-user.js';
 import { PveApiError, PveNetworkError, PveTlsError } from '../pve/errors.js';

@@ -3,7 +3,7 @@ import type { NodeLoadRecord } from '../generated/history.js';
 import type { HistoryRecord, RunRecord } from '../history/store.js';
 import { dailyStats, periodStats, type DayStats, type HistoryStats } from '../history/stats.js';
 import { foldMigrations, lastRun, selectMigrations, selectRuns, type MigrationState } from '../history/views.js';
-import { statusReport, type StatusReport } from '../cli/status-cmd.js';
+import { statusReport, type StatusReport } from '../status/report.js';
 
 /**
  * What the HTML report shows, computed from the history, the config and `now` only (pure: no
