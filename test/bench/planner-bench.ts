@@ -12,21 +12,12 @@ import { plan, type HistoryMigration, type MipSolver, type Plan } from '../../sr
 import { loadHighs } from '../../src/engine/optimal/solver.js';
 import { withDefaults, type Config } from '../../src/config/validate.js';
 import type { ClusterSnapshot } from '../../src/generated/snapshot.js';
-import { generateSnapshot, recomputeNodes } from '../helpers/generate.js';
+import { recomputeNodes, skewedCluster } from '../helpers/generate.js';
 
 function cfg(planner: 'greedy' | 'optimal' | 'auto'): Config {
   const c = withDefaults({ proxmox_host: 'bench', proxmox_api_token_id: 'root@pam!bench' }) as unknown as Config;
   c.automated_migrations.planner = planner;
   return c;
-}
-
-/** Guest CPU scaled so the cluster uses `share` of its cores, then `hotCpu` of the first node's cores are put on it. */
-function shape(snap: ClusterSnapshot, share: number): void {
-  const used = snap.guests.filter((g) => g.status === 'running').reduce((s, g) => s + g.cpu * g.maxcpu, 0);
-  const cores = snap.nodes.reduce((s, n) => s + n.maxcpu, 0);
-  const f = Math.min(1, (share * cores) / Math.max(1e-9, used));
-  for (const g of snap.guests) g.cpu *= f;
-  recomputeNodes(snap);
 }
 
 interface Run {
@@ -74,16 +65,6 @@ function ticks(base: ClusterSnapshot, planner: 'greedy' | 'optimal' | 'auto', so
   return r;
 }
 
-/** The least share of guests on pve1 (in steps of 0.005) that puts it at `memPct` % memory or more. */
-function skewed(nodes: number, guests: number, memPct: number): { base: ClusterSnapshot; hotShare: number } {
-  for (let hotShare = 0; ; hotShare += 0.005) {
-    const base = generateSnapshot({ nodes, guests, seed: 7, hotShare });
-    shape(base, 0.3);
-    const n = base.nodes[0]!;
-    if ((100 * n.mem) / n.maxmem >= memPct || hotShare > 0.9) return { base, hotShare: Math.round(hotShare * 1000) / 1000 };
-  }
-}
-
 const fmt = (x: number, d = 1) => x.toFixed(d);
 const med = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN);
 
@@ -96,7 +77,7 @@ console.log('| nodes / guests | hot share | planner | ticks | moves | GiB | imba
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 const sizes = (process.env.SIZES ?? '3/30,5/60,10/300,20/2000,64/10000').split(',').map((s) => s.split('/').map(Number) as [number, number]);
 for (const [nodes, guests] of sizes) {
-  const { base, hotShare } = skewed(nodes, guests, nodes <= 3 ? 85 : nodes <= 5 ? 91 : 92);
+  const { base, hotShare } = skewedCluster(nodes, guests, nodes <= 3 ? 85 : nodes <= 5 ? 91 : 92);
   for (const planner of ['greedy', 'optimal', 'auto'] as const) {
     const r = ticks(base, planner, planner === 'greedy' ? undefined : solver);
     const i = r.first.planner;

@@ -130,3 +130,25 @@ export function generateSnapshot(opts: GenerateOptions): ClusterSnapshot {
   recomputeNodes(snap);
   return snap;
 }
+
+/** Guest CPU scaled so the running guests use `share` of the cluster's cores (node figures follow). */
+export function scaleCpu(snap: ClusterSnapshot, share: number): void {
+  const used = snap.guests.filter((g) => g.status === 'running').reduce((s, g) => s + g.cpu * g.maxcpu, 0);
+  const cores = snap.nodes.reduce((s, n) => s + n.maxcpu, 0);
+  const f = Math.min(1, (share * cores) / Math.max(1e-9, used));
+  for (const g of snap.guests) g.cpu *= f;
+  recomputeNodes(snap);
+}
+
+/**
+ * The skewed starts of issue 16's table: guest CPU at 30 % of the cluster's cores and the least
+ * share of guests piled on pve1 (in steps of 0.005) that puts it at `memPct` % memory or more.
+ */
+export function skewedCluster(nodes: number, guests: number, memPct: number, seed = 7): { base: ClusterSnapshot; hotShare: number } {
+  for (let hotShare = 0; ; hotShare += 0.005) {
+    const base = generateSnapshot({ nodes, guests, seed, hotShare });
+    scaleCpu(base, 0.3);
+    const n = base.nodes[0]!;
+    if ((100 * n.mem) / n.maxmem >= memPct || hotShare > 0.9) return { base, hotShare: Math.round(hotShare * 1000) / 1000 };
+  }
+}
