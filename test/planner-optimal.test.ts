@@ -47,6 +47,15 @@ test('optimal: the greedy planner is used (and says so) when asked for or withou
   assert.deepEqual(noSolver.moves, g.moves);
 });
 
+test('optimal: a solver that throws (WebAssembly out of memory, an abort) hands the tick to greedy, saying why', () => {
+  const broken = { solve: () => { throw new Error('RuntimeError: unreachable'); } };
+  const p = plan(mediumOrSmall(), optimal(), NO_HISTORY, NOW, broken);
+  assert.equal(p.planner.used, 'greedy');
+  assert.equal(p.planner.status, 'none');
+  assert.match(p.planner.note ?? '', /the solver failed: RuntimeError: unreachable.*greedy planner decided/);
+  assert.deepEqual(p.moves, plan(mediumOrSmall(), config(), NO_HISTORY, NOW).moves);
+});
+
 test('optimal: among equally few moves, the fewest GiB', () => {
   // Shedding 12 GiB: one 13 GiB guest or one 20 GiB guest — one move either way; 13 GiB travels less.
   const gs = [guest(100, 'pve1', 48, { tags: ['ignore'] }), guest(110, 'pve1', 20), guest(111, 'pve1', 13), guest(200, 'pve2', 10), guest(300, 'pve3', 10)];

@@ -33,7 +33,13 @@ export function planOptimal(p: Planner, solver: MipSolver | undefined): PlannerI
   const built = buildModel(p, units);
   const variables = built.yCols.reduce((s, c) => s + c.length, 0);
   const model = { guests: p.sim.guests.length, movable: units.reduce((s, u) => s + u.guests.length, 0), variables, restricted };
-  const r: MipResult = variables ? solver.solve(built.mip, am.planner_time_limit_seconds) : { status: 'optimal', values: [], objective: 0, bound: 0, seconds: 0 };
+  let r: MipResult;
+  try {
+    r = variables ? solver.solve(built.mip, am.planner_time_limit_seconds) : { status: 'optimal', values: [], objective: 0, bound: 0, seconds: 0 };
+  } catch (e) {
+    // A solver that fails (the WebAssembly out of memory, an abort) is a solver without a plan.
+    r = { status: 'none', values: null, objective: NaN, bound: NaN, seconds: 0, message: `the solver failed: ${(e as Error).message}` };
+  }
   const info: PlannerInfo = { requested, used: 'optimal', status: r.status, end_state_moves: null, gap_moves: null, solve_seconds: Math.round(r.seconds * 1000) / 1000, model };
   const why = refusal(r, requested, () => fixesAll(built, units, r.values!), am.planner_time_limit_seconds);
   if (why) return { ...info, used: 'greedy', note: `${why}, so the greedy planner decided` };
