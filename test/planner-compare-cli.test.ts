@@ -112,3 +112,19 @@ test('run --dry-run --compare: the tick plans as configured and shows both plann
     await e.cleanup();
   }
 });
+
+test('a solver that does not answer within the time limit (plus a grace) is stopped: the greedy planner decides the tick, and the plan says why', async () => {
+  const e = await setupE2E({ scenario: 'demo' }, { planner: 'auto', planner_time_limit_seconds: 0.3 });
+  try {
+    // The testing hook makes the solver thread hang 60 s before each solve; the tick does not wait for it.
+    const r = await e.run(['run', '--dry-run', '--json'], { PROXBALANCE_SOLVER_HANG_MS: '60000' });
+    assert.equal(r.code, 0, r.stderr);
+    const p = JSON.parse(r.stdout).plan;
+    assert.equal(p.planner.requested, 'auto');
+    assert.equal(p.planner.used, 'greedy');
+    assert.match(p.planner.note, /no answer within 0\.55 s: the solver was stopped/);
+    assert.ok(p.planner.solve_seconds < 60, 'the solve was not waited for');
+  } finally {
+    await e.cleanup();
+  }
+});

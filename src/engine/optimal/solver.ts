@@ -4,6 +4,7 @@
  * time the plan reports). A greedy tick never imports it (see `solverFor`).
  */
 import type { ProxbalanceConfig } from '../../generated/config.js';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { MipModel, MipResult, MipSolver } from './types.js';
 
 type Loader = (typeof import('highs'))['default'];
@@ -20,8 +21,55 @@ export function loadHighs(): Promise<MipSolver> {
 
 /** The solver the configured planner needs: none for greedy (nothing is loaded). */
 export async function solverFor(config: ProxbalanceConfig): Promise<MipSolver | undefined> {
-  return config.automated_migrations.planner === 'greedy' ? undefined : loadHighs();
+  const am = config.automated_migrations;
+  return am.planner === 'greedy' ? undefined : loadHighsWorker(am.planner_time_limit_seconds);
 }
+
+/** Beyond the time limit, what a solve may take before its thread is ended: HiGHS's own limit stops most solves sooner. */
+export const HARD_STOP_GRACE_SECONDS = 0.25;
+
+/**
+ * HiGHS in a worker thread, for one tick: every solve of the tick (the precondition checks can make
+ * the plan again) shares `budgetSeconds`, and the main thread waits for an answer at most the budget
+ * left plus HARD_STOP_GRACE_SECONDS. HiGHS checks its own time limit only between steps (its first
+ * solve in a process can run several times over it), so the thread is ended when no answer has
+ * come by then, and the solve counts as one that found no plan: the greedy planner decides. A tick
+ * with the exact planner thus takes at most the budget plus the grace longer than a greedy one.
+ */
+export async function loadHighsWorker(budgetSeconds: number): Promise<MipSolver> {
+  const { port1, port2 } = new MessageChannel();
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(new URL('./solver-worker.js', import.meta.url), { workerData: { port: port2, flag }, transferList: [port2] });
+  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
+  // Ready when the thread has loaded HiGHS (Atomics.waitAsync: Node ≥ 16; not yet in TypeScript's ES2023 lib).
+  const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { value: Promise<string> | string } }).waitAsync;
+  // The waiting promise alone does not keep Node's event loop alive: the thread does, until it is ready.
+  await Promise.race([waitAsync(flag, 0, 0).value, failed]);
+  worker.unref(); // the process may end with the thread idle
+  let left = budgetSeconds;
+  let stopped: string | null = null;
+  const none = (message: string, seconds = 0): MipResult => ({ status: 'none', values: null, objective: NaN, bound: NaN, seconds, message });
+  return {
+    solve(model: MipModel, timeLimitSeconds: number): MipResult {
+      if (stopped) return none(stopped);
+      const limit = Math.min(timeLimitSeconds, left);
+      if (limit <= 0) return none(`this tick's solver time (${budgetSeconds} s) is spent`);
+      const t0 = performance.now();
+      Atomics.store(flag, 0, 0);
+      port1.postMessage({ model, limit });
+      const waited = Atomics.wait(flag, 0, 0, (limit + HARD_STOP_GRACE_SECONDS) * 1000);
+      const seconds = (performance.now() - t0) / 1000;
+      left -= seconds;
+      const answer = waited === 'timed-out' ? undefined : receiveMessageOnPort(port1)?.message as MipResult | undefined;
+      if (answer) return answer;
+      stopped = `no answer within ${round3(limit + HARD_STOP_GRACE_SECONDS)} s: the solver was stopped`;
+      void worker.terminate();
+      return none(stopped, seconds);
+    },
+  };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 function wrap(highs: Highs): MipSolver {
   return {
