@@ -11,7 +11,7 @@ import { SnapshotReadError, takeSnapshot } from '../pve/snapshot.js';
 import { comparePlanners, plan as makePlan, recheckMove, type RecheckMove } from '../engine/index.js';
 import { loadHighs, solverFor } from '../engine/optimal/solver.js';
 import { PveError } from '../pve/errors.js';
-import type { Plan } from '../engine/types.js';
+import type { MipSolver, Plan } from '../engine/index.js';
 import { GATE_REASON, timeGates } from '../engine/gates.js';
 import type { ClusterSnapshot, SnapshotGuest } from '../generated/snapshot.js';
 import type { NodeLoadRecord } from '../generated/history.js';
@@ -266,8 +266,7 @@ async function readCluster(t: Tick): Promise<ClusterSnapshot | null> {
  * blocked move gives its slot to the next-best one instead of failing at execution time. Returns
  * the snapshot the final plan was made on.
  */
-async function planWithPreconditions(t: Tick, read: ClusterSnapshot, view: ReturnType<typeof engineHistoryView>): Promise<{ plan: Plan; verified: Map<number, MigratePrecondition>; snapshot: ClusterSnapshot }> {
-  const solver = await solverFor(t.cfg); // the exact planner's solver; none (nothing loaded) for greedy
+async function planWithPreconditions(t: Tick, read: ClusterSnapshot, view: ReturnType<typeof engineHistoryView>, solver: MipSolver | undefined): Promise<{ plan: Plan; verified: Map<number, MigratePrecondition>; snapshot: ClusterSnapshot }> {
   let snapshot = read;
   let plan = makePlan(snapshot, t.cfg, view, t.startedAt.getTime(), solver);
   const verified = new Map<number, MigratePrecondition>();
@@ -290,7 +289,8 @@ async function planWithPreconditions(t: Tick, read: ClusterSnapshot, view: Retur
   }
   t.result.plan = plan;
   t.result.snapshot = snapshot;
-  if (t.opts.compare) t.result.comparison = comparePlanners(snapshot, t.cfg, view, t.startedAt.getTime(), solver ?? await loadHighs());
+  // The comparison solves in this thread with its own time: the tick's solver budget is the tick's.
+  if (t.opts.compare) t.result.comparison = comparePlanners(snapshot, t.cfg, view, t.startedAt.getTime(), await loadHighs());
   return { plan, verified, snapshot };
 }
 
@@ -425,9 +425,11 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     if (disabledOrHalted(t)) return result;
     const view = engineHistoryView(t.records, t.startedAt.getTime());
     if (closedByTimeGates(t, view)) return result;
+    const solver = solverFor(t.cfg); // the exact planner's solver loads while the cluster is read
+    solver.catch(() => undefined); // (a load failure is the tick's error when awaited, not an unhandled one)
     const snapshot = await readCluster(t);
     if (!snapshot) return result;
-    const { plan, verified, snapshot: planned } = await planWithPreconditions(t, snapshot, view);
+    const { plan, verified, snapshot: planned } = await planWithPreconditions(t, snapshot, view, await solver);
     const rec = recordDecisions(plan, planned);
     if (!plan.allowed) {
       const failedGate = plan.gates.find((g) => !g.passed)!;
