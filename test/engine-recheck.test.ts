@@ -13,7 +13,7 @@ import { cluster, config, GiB, guest, node } from './helpers/engine.js';
 
 /** pve2 at 72 % memory (70 GiB of guests and 2 GiB overhead), cap 90 %: VM 100 (8 GiB) fits, to 80 %. */
 function base(): ClusterSnapshot {
-  return cluster(['pve1', 'pve2', 'pve3'].map((n) => node(n)), [guest(100, 'pve1', 8), guest(101, 'pve1', 30), guest(200, 'pve2', 70), guest(201, 'pve3', 10)]);
+  return cluster(['pve1', 'pve2', 'pve3'].map((n) => node(n)), [guest(101, 'pve1', 30), guest(200, 'pve2', 70), guest(201, 'pve3', 10), guest(100, 'pve1', 8)]);
 }
 const MOVE: RecheckMove = { vmid: 100, source: 'pve1', target: 'pve2' };
 const cfg = config();
@@ -35,6 +35,7 @@ test('recheck: quorum, nodes online, maintenance, known load', () => {
   assert.equal(check(edit((s) => (s.cluster.quorate = false))), 'Cluster not quorate now');
   assert.equal(check(edit((s) => (s.cluster.quorate = null))), 'Cluster not quorate now (quorum unknown)');
   assert.equal(check(edit((s) => (nodeOf(s, 'pve1').status = 'offline'))), 'Source pve1 is not online now');
+  assert.equal(check(edit((s) => (s.nodes = s.nodes.filter((n) => n.name !== 'pve1')))), 'Source pve1 is not online now');
   assert.equal(check(edit((s) => (nodeOf(s, 'pve2').status = 'offline'))), 'Target pve2 is not online now');
   assert.equal(check(edit((s) => (s.nodes = s.nodes.filter((n) => n.name !== 'pve2')))), 'Target pve2 is not online now');
   assert.equal(check(base(), [], base(), config({ automated_migrations: { maintenance_nodes: ['pve2'] } })), 'Target pve2 is in maintenance now');
@@ -64,6 +65,8 @@ test('recheck: moves this run already started count on their targets, at their c
   assert.equal(check(landed, [], landed), null, 'without the started move, 90 % is within the cap');
   const planned = cluster(['pve1', 'pve2', 'pve3'].map((n) => node(n)), [guest(100, 'pve1', 8), guest(101, 'pve1', 10, { maxmemGiB: 20 }), guest(200, 'pve2', 70), guest(201, 'pve3', 10)]);
   assert.match(check(landed, [{ vmid: 101, source: 'pve1', target: 'pve2' }], planned) ?? '', /^Target pve2 would exceed the caps now: memory 92 % → 100 %/);
+  // The same on the fresh figures alone (the planning snapshot shows the guest landed too).
+  assert.match(check(landed, [{ vmid: 101, source: 'pve1', target: 'pve2' }], landed) ?? '', /^Target pve2 would exceed the caps now: memory 92 % → 100 %/);
 });
 
 test('recheck: a target whose figures lag behind a guest that just landed is judged on the planning figures too', () => {
