@@ -40,7 +40,11 @@ export async function loadHighsWorker(budgetSeconds: number): Promise<MipSolver>
   const { port1, port2 } = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(new URL('./solver-worker.js', import.meta.url), { workerData: { port: port2, flag }, transferList: [port2] });
-  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
+  const failed = new Promise<never>((_, reject) => {
+    worker.once('error', reject);
+    // A thread that ends before it is ready would otherwise leave nothing to wait for: the tick would end unrecorded.
+    worker.once('exit', (code) => reject(new Error(`the solver thread ended (exit code ${code}) before it had loaded HiGHS`)));
+  });
   // Ready when the thread has loaded HiGHS (Atomics.waitAsync: Node ≥ 16; not yet in TypeScript's ES2023 lib).
   const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { value: Promise<string> | string } }).waitAsync;
   // The waiting promise alone does not keep Node's event loop alive: the thread does, until it is ready.
