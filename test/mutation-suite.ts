@@ -31,6 +31,7 @@ await import('./engine-safety.test.js');
 await import('./engine-recheck.test.js');
 await import('./engine-maintenance.test.js');
 await import('./engine-affinity.test.js');
+await import('./engine-distribution.test.js');
 await import('./engine-ha.test.js');
 await import('./engine-balance.test.js');
 await import('./engine-lag.test.js');
