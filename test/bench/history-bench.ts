@@ -14,12 +14,13 @@
  * are kept). BENCH_KEEP=1 keeps the temporary folder. Check the free space first (df -h /tmp):
  * 1,000,000 records are about 700 MB.
  */
+import { writeBenchSection } from './doc-section.js';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BIN, ROOT, tempDir } from '../helpers/cli.js';
+import { BIN, tempDir } from '../helpers/cli.js';
 import type { MigrationRecord, RunRecord } from '../../src/history/store.js';
 import { connectionConfig, startFakePve, type FakePve } from '../fake-pve/server.js';
 import { rng } from '../helpers/generate.js';
@@ -227,18 +228,7 @@ async function main(): Promise<void> {
     ].join('\n');
     console.log(section);
 
-    const doc = join(ROOT, 'docs', 'benchmarks.md');
-    const before = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n\nFigures measured by the benchmark scripts; each script rewrites its own section.\n';
-    const start = before.search(/^## History\s*$/m);
-    let text: string;
-    if (start < 0) text = `${before.trimEnd()}\n\n${section}`;
-    else {
-      const rest = before.slice(start + 1);
-      const next = rest.search(/^## /m);
-      text = before.slice(0, start) + section + (next < 0 ? '' : `\n${rest.slice(next)}`);
-    }
-    writeFileSync(doc, text.endsWith('\n') ? text : `${text}\n`);
-    console.log(`written to ${doc}`);
+    console.log(`written to ${writeBenchSection('History', section)}`);
   } finally {
     await fake?.close();
     if (process.env.BENCH_KEEP) console.log(`kept ${dir}`);

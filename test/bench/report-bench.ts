@@ -9,12 +9,13 @@
  * docs/benchmarks.md under "## Report" (other sections are kept). BENCH_RECORDS changes the count.
  * Goal (issue 15): under 2 s, and the page under 1.5 MB.
  */
+import { writeBenchSection } from './doc-section.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BIN, ROOT, tempDir } from '../helpers/cli.js';
+import { BIN, tempDir } from '../helpers/cli.js';
 import { readHistory, type DecisionRecord, type MigrationRecord, type RunRecord } from '../../src/history/store.js';
 import { reportHtml } from '../../src/report/write.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -104,21 +105,6 @@ function cliRun(args: string[], preload: string): { wallMs: number; maxWallMs: n
   return { wallMs: medianOf(walls), maxWallMs: Math.max(...walls), cpuMs: medianOf(cpu) };
 }
 
-function writeSection(section: string): string {
-  const doc = join(ROOT, 'docs', 'benchmarks.md');
-  const before = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n';
-  const start = before.search(/^## Report\s*$/m);
-  let text: string;
-  if (start < 0) text = `${before.trimEnd()}\n\n${section}`;
-  else {
-    const rest = before.slice(start + 1);
-    const next = rest.search(/^## /m);
-    text = before.slice(0, start) + section + (next < 0 ? '' : `\n${rest.slice(next)}`);
-  }
-  writeFileSync(doc, text.endsWith('\n') ? text : `${text}\n`);
-  return doc;
-}
-
 async function main(): Promise<void> {
   const { dir, cleanup } = tempDir('proxbalance-bench-');
   try {
@@ -172,7 +158,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     console.log(section);
-    console.log(`written to ${writeSection(section)}`);
+    console.log(`written to ${writeBenchSection('Report', section)}`);
   } finally {
     if (process.env.BENCH_KEEP) console.log(`kept ${dir}`);
     else cleanup();
