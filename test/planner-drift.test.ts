@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan, type HistoryMigration } from '../src/engine/index.js';
-import { loadHighs } from '../src/engine/optimal/solver.js';
+import { loadHighs } from '../src/solver/highs.js';
 import type { ClusterSnapshot } from '../src/generated/snapshot.js';
 import { applyPlan, config } from './helpers/engine.js';
 import { skewedCluster } from './helpers/generate.js';

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan, type Plan } from '../src/engine/index.js';
-import { loadHighs } from '../src/engine/optimal/solver.js';
+import { loadHighs } from '../src/solver/highs.js';
 import type { SnapshotGuest } from '../src/generated/snapshot.js';
 import { cluster, config, guest, node, NO_HISTORY, NOW } from './helpers/engine.js';
 

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { makePlanner, plan } from '../src/engine/index.js';
-import { loadHighs } from '../src/engine/optimal/solver.js';
+import { loadHighs } from '../src/solver/highs.js';
 import type { SnapshotHaRule } from '../src/generated/snapshot.js';
 import { config, NO_HISTORY, NOW } from './helpers/engine.js';
 import { generateSnapshot, recomputeNodes } from './helpers/generate.js';

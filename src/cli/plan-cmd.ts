@@ -9,7 +9,7 @@ import { readForCommand } from './read-history.js';
 import { formatPlan, paint } from './style.js';
 import { ISO_WITH_ZONE } from './clock.js';
 import { formatComparison } from './planner-compare.js';
-import { loadHighs, solverFor } from '../engine/optimal/solver.js';
+import { loadHighs, solverFor } from '../solver/highs.js';
 
 /**
  * `proxbalance plan --snapshot FILE`: the decision engine on a saved snapshot, offline. Nothing

@@ -96,7 +96,7 @@ export function makePlanner(snapshot: ClusterSnapshot, config: ProxbalanceConfig
  * @param config   effective configuration (defaults filled)
  * @param history  recent live migrations and the halted state
  * @param now      the moment to plan for: a Date or epoch milliseconds
- * @param solver   the MIP solver for `automated_migrations.planner` optimal/auto (src/engine/optimal/solver.ts
+ * @param solver   the MIP solver for `automated_migrations.planner` optimal/auto (src/solver/highs.ts
  *                 `solverFor`); without one the greedy planner decides
  */
 export function plan(snapshot: ClusterSnapshot, config: ProxbalanceConfig, history: HistoryView, now: Now, solver?: MipSolver): Plan {
@@ -165,7 +165,7 @@ export function plan(snapshot: ClusterSnapshot, config: ProxbalanceConfig, histo
 
 /**
  * `--compare`: the greedy and the exact planner on the same snapshot, history and moment, whatever
- * `automated_migrations.planner` says (the solver must be loaded: src/engine/optimal/solver.ts).
+ * `automated_migrations.planner` says (the solver must be loaded: src/solver/highs.ts).
  */
 export function comparePlanners(snapshot: ClusterSnapshot, config: ProxbalanceConfig, history: HistoryView, now: Now, solver: MipSolver): { greedy: Plan; optimal: Plan } {
   const as = (planner: 'greedy' | 'optimal'): ProxbalanceConfig => ({ ...config, automated_migrations: { ...config.automated_migrations, planner } });

@@ -9,7 +9,7 @@ import { haltMessage } from '../history/queries.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { SnapshotReadError, takeSnapshot } from '../pve/snapshot.js';
 import { comparePlanners, plan as makePlan, recheckMove, type RecheckMove } from '../engine/index.js';
-import { loadHighs, solverFor } from '../engine/optimal/solver.js';
+import { loadHighs, solverFor } from '../solver/highs.js';
 import { PveError } from '../pve/errors.js';
 import type { MipSolver, Plan } from '../engine/index.js';
 import { GATE_REASON, timeGates } from '../engine/gates.js';

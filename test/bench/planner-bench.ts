@@ -9,7 +9,7 @@
  * node above a cap.
  */
 import { plan, type HistoryMigration, type MipSolver, type Plan } from '../../src/engine/index.js';
-import { loadHighs } from '../../src/engine/optimal/solver.js';
+import { loadHighs } from '../../src/solver/highs.js';
 import { withDefaults, type Config } from '../../src/config/validate.js';
 import type { ClusterSnapshot } from '../../src/generated/snapshot.js';
 import { recomputeNodes, skewedCluster } from '../helpers/generate.js';

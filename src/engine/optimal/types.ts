@@ -35,7 +35,7 @@ export interface MipResult {
 
 /**
  * A MIP solver. The engine stays pure: the one that loads HiGHS (WebAssembly, asynchronously)
- * and reads the clock lives in ./solver.ts and is handed to `plan()` by the caller.
+ * and reads the clock lives in src/solver/highs.ts and is handed to `plan()` by the caller.
  */
 export interface MipSolver {
   solve(model: MipModel, timeLimitSeconds: number): MipResult;

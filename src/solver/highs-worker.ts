@@ -1,11 +1,11 @@
 /**
- * The HiGHS solver in a worker thread (see `loadHighsWorker` in ./solver.ts): loads the
+ * The HiGHS solver in a worker thread (see `loadHighsWorker` in ./highs.ts): loads the
  * WebAssembly, says it is ready, then answers each model with its result, waking the main thread,
  * which waits for the answer with a hard deadline and ends this thread when it does not come.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { loadHighs } from './solver.js';
-import type { MipModel } from './types.js';
+import { loadHighs } from './highs.js';
+import type { MipModel } from '../engine/optimal/types.js';
 
 const { port, flag } = workerData as { port: MessagePort; flag: Int32Array };
 const wake = () => {

@@ -3,9 +3,9 @@
  * file of the exact planner that does I/O (loading the WebAssembly) and reads the clock (the solve
  * time the plan reports). A greedy tick never imports it (see `solverFor`).
  */
-import type { ProxbalanceConfig } from '../../generated/config.js';
+import type { ProxbalanceConfig } from '../generated/config.js';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import type { MipModel, MipResult, MipSolver } from './types.js';
+import type { MipModel, MipResult, MipSolver } from '../engine/optimal/types.js';
 
 type Loader = (typeof import('highs'))['default'];
 type Highs = Awaited<ReturnType<Loader>>;
@@ -39,7 +39,7 @@ export const HARD_STOP_GRACE_SECONDS = 0.25;
 export async function loadHighsWorker(budgetSeconds: number): Promise<MipSolver> {
   const { port1, port2 } = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(new URL('./solver-worker.js', import.meta.url), { workerData: { port: port2, flag }, transferList: [port2] });
+  const worker = new Worker(new URL('./highs-worker.js', import.meta.url), { workerData: { port: port2, flag }, transferList: [port2] });
   const failed = new Promise<never>((_, reject) => {
     worker.once('error', reject);
     // A thread that ends before it is ready would otherwise leave nothing to wait for: the tick would end unrecorded.
