@@ -148,7 +148,8 @@ export class HaPlacement {
       return { reason: `${ruleName(r.name)} allows only ${list} (strict)`, detail: `${label(g.sid, g.vmid)} may not run on ${target}` };
     }
     if (g.failback && g.preferred && !g.preferred.has(target)) {
-      const pref = [...g.preferred].sort(byName).join(', ') || Object.keys(r.nodes).sort(byName).join(', ');
+      // Never empty here: preferred is empty only when nothing is allowed, which the check above refused.
+      const pref = [...g.preferred].sort(byName).join(', ');
       return { reason: `${ruleName(r.name)} prefers ${pref} (failback on)`, detail: `HA would migrate ${label(g.sid, g.vmid)} back from ${target}` };
     }
     return null;
