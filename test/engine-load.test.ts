@@ -49,10 +49,13 @@ test('load: a hot node alone starts balancing, and balancing goes on while any n
 test('load: a small guest is judged by what a guest of its size can do (its footprint), not by a whole point', () => {
   // Loads 45 and 10: a guest of 0.4 GiB and 0.02 cores (0.4 + 0.2 = 0.6 points on pve1) moves 0.3 load points,
   // lowering the imbalance by 0.3: a gain of 0.3 / 0.6 = 0.5 (by a whole point it would be 0.3; at the 0.25 floor, 1).
-  const p = plan(snap([at('pve1', 30, 60), at('pve2', 10, 10)], [g(101, 'pve1', 0.4, 0.02)]), cfg(), NO_HISTORY, NOW);
+  const p = plan(snap([at('pve1', 30, 60), at('pve2', 10, 10)], [g(101, 'pve1', 0.4, 0.02, { maxmem: 2 * GiB })]), cfg(), NO_HISTORY, NOW);
   assert.deepEqual(loads(p), ['101→pve2']);
-  assert.equal(p.moves[0]!.score.improvement, 0.3);
-  assert.equal(p.moves[0]!.score.gain, 0.5);
+  // The whole breakdown: memory on the target counted with all 2 configured GiB (10 → 12 %), on the source with the 0.4 used.
+  assert.deepEqual(p.moves[0]!.score, {
+    imbalance_before: 17.5, imbalance_after: 17.2, improvement: 0.3, gain: 0.5, headroom: 1, risk: 0.01, gib_moved: 0.4,
+    target_mem_percent_after: 12, target_cpu_percent_after: 10.2, source_mem_percent_after: 59.6, source_cpu_percent_after: 29.8,
+  });
   assert.equal(p.moves[0]!.confidence, 80, '100 × (0.4 × 0.5 + 0.3 × 1 + 0.3 × (1 − 0.005))');
 });
 

@@ -52,11 +52,13 @@ export function balanceLoad(p: Planner): void {
   const rejected = new Set<number>();
   const balanced = sim.nodes.filter((n) => n.balanced);
   const movesBefore = p.moves.length;
+  let stopped = false;
   try {
-    balanceSteps(p, sim, rejected, balanced);
+    stopped = balanceSteps(p, sim, rejected, balanced);
   } finally {
     // Wanted but impossible (every node hot or capped): say so, or an empty plan explains nothing.
-    if (p.moves.length === movesBefore && !done(p)) {
+    // Not when the per-run limit stopped it: the skipped guests say that themselves.
+    if (p.moves.length === movesBefore && !stopped && !done(p)) {
       const hot = balanced.filter((n) => sim.hotCpuMem(n)).map((n) => n.name);
       const roomy = balanced.filter((t) => !sim.hotCpuMem(t) && sim.hasRoom(t));
       p.notes.push(
@@ -67,14 +69,18 @@ export function balanceLoad(p: Planner): void {
   }
 }
 
-function balanceSteps(p: Planner, sim: Planner['sim'], rejected: Set<number>, balanced: SimNode[]): void {
-  while (!done(p) && step(p, sim, rejected, balanced)) {
+/** Steps until done or nothing is left; true when the per-run limit ended it. */
+function balanceSteps(p: Planner, sim: Planner['sim'], rejected: Set<number>, balanced: SimNode[]): boolean {
+  while (!done(p)) {
+    const outcome = step(p, sim, rejected, balanced);
+    if (outcome !== 'accepted') return outcome === 'stop';
     // one move committed: judge the cluster afresh
   }
+  return false;
 }
 
-/** One greedy step: commits the best acceptable move and returns true, or returns false when none is left. */
-function step(p: Planner, sim: Planner['sim'], rejected: Set<number>, balanced: SimNode[]): boolean {
+/** One greedy step: commits the best acceptable move ('accepted'), or says that none is left ('none') or the per-run limit stopped it ('stop'). */
+function step(p: Planner, sim: Planner['sim'], rejected: Set<number>, balanced: SimNode[]): 'accepted' | 'none' | 'stop' {
   const hot = balanced.filter((n) => sim.hotCpuMem(n));
   const mean = sim.meanLoad();
   const sources = (hot.length ? hot : balanced.filter((n) => sim.load(n) > mean))
@@ -85,9 +91,9 @@ function step(p: Planner, sim: Planner['sim'], rejected: Set<number>, balanced: 
   // (every candidate capped, rejected or under the margin) hands over to the next one.
   for (let i = 0; i < sources.length; i += MAX_SOURCES) {
     const outcome = walk(p, scan(p, sources.slice(i, i + MAX_SOURCES), balanced, rejected), rejected);
-    if (outcome !== 'none') return outcome === 'accepted';
+    if (outcome !== 'none') return outcome;
   }
-  return false;
+  return 'none';
 }
 
 /** Each movable guest on `sources` with its best target (ranked by improvement per GiB). */
@@ -168,7 +174,7 @@ function walk(p: Planner, cands: Candidate[], rejected: Set<number>): 'accepted'
       rejected.add(c.sg.vmid);
       continue;
     }
-    const outcome = p.propose({ a: c.a, t: c.t, kind: 'load', gain: gainFromImprovement(c.improvement, c.footprint), reason: () => loadReason(p, c.sg, c.t) });
+    const outcome = p.propose({ a: c.a, t: c.t, kind: 'load', gain: gainFromImprovement(c.improvement, c.footprint), reason: () => loadReason(p, c.a, c.t) });
     if (outcome === 'committed') return 'accepted';
     if (outcome === 'budget') return 'stop';
     rejected.add(c.sg.vmid);
@@ -176,21 +182,23 @@ function walk(p: Planner, cands: Candidate[], rejected: Set<number>): 'accepted'
   return 'none';
 }
 
-/** "pve1 is at 91 % memory (threshold 70 %); pve3 has room: 48 % → 56 %" (call before applying). */
-export function loadReason(p: Planner, sg: SimGuest, t: SimNode): string {
+/**
+ * "pve1 is at 91 % memory (threshold 70 %); pve3 has room: 48 % → 56 %" (call before applying). The
+ * figures after are those of the whole arrival (an HA positive group brings its partners along).
+ */
+export function loadReason(p: Planner, a: Arrival, t: SimNode): string {
   const sim = p.sim;
-  const s = sim.nodes[sg.node]!;
+  const s = sim.nodes[a.guests[0]!.node]!;
   const memS = sim.memPct(s);
   const cpuS = sim.cpuPct(s);
   const memOver = memS - p.th.mem;
   const cpuOver = cpuS - p.th.cpu;
-  if (memOver > 0 && memOver >= cpuOver) {
-    return `${s.name} is at ${pct(memS)} memory (threshold ${pct(p.th.mem)}); ${t.name} has room: ${pct(sim.worstMemPct(t))} → ${pct(sim.worstMemPct(t, sg.reserve))}`;
-  }
+  const memRoom = `${t.name} has room: ${pct(sim.worstMemPct(t))} → ${pct(sim.worstMemPct(t, a.reserve))}`;
+  if (memOver > 0 && memOver >= cpuOver) return `${s.name} is at ${pct(memS)} memory (threshold ${pct(p.th.mem)}); ${memRoom}`;
   if (cpuOver > 0) {
-    return `${s.name} is at ${pct(cpuS)} CPU (threshold ${pct(p.th.cpu)}); ${t.name} has room: ${pct(sim.cpuPct(t))} → ${pct(sim.cpuPct(t, sg.cpuCores))}`;
+    return `${s.name} is at ${pct(cpuS)} CPU (threshold ${pct(p.th.cpu)}); ${t.name} has room: ${pct(sim.cpuPct(t))} → ${pct(sim.cpuPct(t, a.cpuCores))}`;
   }
   const before = sim.imbalance();
-  const after = sim.imbalanceAfter(sg, t);
-  return `${s.name} carries more than its share (load ${pct(sim.load(s))}, cluster mean ${pct(sim.meanLoad())}); ${t.name} has room: ${pct(sim.worstMemPct(t))} → ${pct(sim.worstMemPct(t, sg.reserve))} memory, imbalance ${before.toFixed(1)} → ${after.toFixed(1)}`;
+  const after = sim.evaluate(a, t, scratch).imbalanceAfter;
+  return `${s.name} carries more than its share (load ${pct(sim.load(s))}, cluster mean ${pct(sim.meanLoad())}); ${memRoom} memory, imbalance ${before.toFixed(1)} → ${after.toFixed(1)}`;
 }

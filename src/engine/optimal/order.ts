@@ -94,5 +94,5 @@ function reasonOf(p: Planner, m: EndMove & { kind: MoveKind }): string {
     const grp = violated(p, lead) ?? '';
     return `${lead.g.name} shares ${grp} with another guest on ${s.name}; ${m.t.name} has no ${grp} guest and room: ${pct(sim.worstMemPct(m.t))} → ${pct(sim.worstMemPct(m.t, m.u.a.reserve))} memory`;
   }
-  return loadReason(p, lead, m.t);
+  return loadReason(p, m.u.a, m.t);
 }

@@ -1,0 +1,72 @@
+/**
+ * The planning context (src/engine/context.ts), the part every phase shares: how a move of an HA
+ * positive group is committed (one move naming its companions, the budget counting each), why a
+ * group stays home (a partner that may not move), the target filter's refusal of every node, and
+ * the score breakdown. Hand-set node figures as in engine-load.test.ts. Written for the mutation run.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { plan, REASON } from '../src/engine/index.js';
+import type { ClusterSnapshot, SnapshotGuest, SnapshotHaRule, SnapshotNode } from '../src/generated/snapshot.js';
+import { cluster, config, GiB, guest, history, migrated, node, NO_HISTORY, NOW, skipOf } from './helpers/engine.js';
+
+function at(name: string, cpu: number, mem: number): SnapshotNode {
+  return node(name, { cpu: cpu / 100, mem: mem * GiB, avg: { cpu: cpu / 100, mem: mem * GiB, iowait: 0, samples: 60 } });
+}
+const cfg = (rules: Record<string, unknown> = {}) => config({ automated_migrations: { rules: { max_migrations_per_run: 10, max_concurrent_migrations: 10, ...rules } } } as never);
+const sidOf = (g: SnapshotGuest) => `${g.type === 'lxc' ? 'ct' : 'vm'}:${g.vmid}`;
+const pair = (rule: string, sids: string[]): SnapshotHaRule => ({ rule, type: 'resource-affinity', resources: sids, affinity: 'positive', disabled: false });
+
+/** pve1 (30 % CPU, 60 % memory) and pve2 (10 %, 10 %): an imbalance of 17.5; every guest HA-managed by `rules`. */
+function haPair(guests: SnapshotGuest[], rules: SnapshotHaRule[]): ClusterSnapshot {
+  const snap = cluster([at('pve1', 30, 60), at('pve2', 10, 10)], guests, {}, true);
+  for (const g of snap.guests) g.hastate = 'started';
+  snap.ha = {
+    source: 'rules', complete: true, status_known: true, services: [],
+    resources: snap.guests.map((g) => ({ sid: sidOf(g), vmid: g.vmid, state: 'started', failback: true, group: null })),
+    rules,
+  };
+  return snap;
+}
+
+test('context: an HA positive pair is one move that names its companion; its reason says HA moves it along', () => {
+  const snap = haPair([guest(101, 'pve1', 4, { cpu: 0 }), guest(102, 'pve1', 4, { cpu: 0 })], [pair('pair', ['vm:101', 'vm:102'])]);
+  const p = plan(snap, cfg(), NO_HISTORY, NOW);
+  assert.equal(p.moves.length, 1);
+  const m = p.moves[0]!;
+  assert.deepEqual([m.vmid, m.source, m.target, m.kind], [101, 'pve1', 'pve2', 'load']);
+  assert.deepEqual(m.companions, [{ vmid: 102, name: 'vm102', type: 'qemu', source: 'pve1' }]);
+  // Both guests' 8 GiB arrive: 10 → 18 % memory, and the reason says so (it once gave the figures of the lead guest alone).
+  assert.equal(m.reason, "pve1 carries more than its share (load 45 %, cluster mean 28 %); pve2 has room: 10 % → 18 % memory, imbalance 17.5 → 13.5; HA moves VM 102 along (rule 'pair', positive affinity)");
+  assert.deepEqual([m.score.gib_moved, m.score.target_mem_percent_after, m.score.source_mem_percent_after, m.score.imbalance_after], [8, 18, 52, 13.5]);
+  assert.deepEqual(p.skipped, []);
+});
+
+test('context: the budget counts every member of a group: a limit of one refuses a pair, both skipped with the limit, and no note blames the balance', () => {
+  const snap = haPair([guest(101, 'pve1', 4, { cpu: 0 }), guest(102, 'pve1', 4, { cpu: 0 })], [pair('pair', ['vm:101', 'vm:102'])]);
+  const p = plan(snap, cfg({ max_migrations_per_run: 1 }), NO_HISTORY, NOW);
+  assert.deepEqual(p.moves, []);
+  for (const vmid of [101, 102]) {
+    assert.deepEqual(skipOf(p, vmid), { vmid, name: `vm${vmid}`, node: 'pve1', reason: REASON.maxPerRun, detail: 'limit 1', kind: 'load', target: 'pve2', confidence: 98 });
+  }
+  assert.deepEqual(p.notes, [], 'the per-run limit stopped it, and the skips say so');
+});
+
+test('context: a partner that may not move keeps its group home, naming every rule and the partner, with the partner\'s detail', () => {
+  const snap = haPair([guest(101, 'pve1', 4, { cpu: 0 }), guest(102, 'pve1', 4, { cpu: 0, type: 'lxc' })], [pair('b', ['vm:101', 'ct:102']), pair('a', ['ct:102', 'vm:101'])]);
+  // CT 102 arrived on pve1 10 minutes ago: in cooldown (30 minutes) until 12:20.
+  const p = plan(snap, cfg(), history([migrated(102, 'pve2', 'pve1', 10)]), NOW);
+  assert.deepEqual(p.moves, []);
+  assert.deepEqual(skipOf(p, 101), { vmid: 101, name: 'vm101', node: 'pve1', reason: `HA rule 'a', 'b' would bring CT 102 along, which may not move: ${REASON.cooldown}`, detail: 'until 2026-11-25T12:20:00Z', kind: 'load' });
+  assert.deepEqual(skipOf(p, 102), { vmid: 102, name: 'vm102', node: 'pve1', reason: REASON.cooldown, detail: 'until 2026-11-25T12:20:00Z', kind: 'load' });
+});
+
+test('context: a guest Proxmox refuses on every other node is skipped with each node\'s reason; one allowed node is enough', () => {
+  const local = (notAllowed: Record<string, string>) => ({ disks_bytes: 0, resources: [], not_allowed: notAllowed });
+  const nodes = () => [at('pve1', 30, 60), at('pve2', 10, 10), at('pve3', 10, 10)];
+  const none = plan(cluster(nodes(), [guest(101, 'pve1', 4, { cpu: 0, local: local({ pve2: 'storage local-lvm not available', pve3: '' }) })], {}, true), cfg(), NO_HISTORY, NOW);
+  assert.deepEqual(none.moves, []);
+  assert.deepEqual(skipOf(none, 101), { vmid: 101, name: 'vm101', node: 'pve1', reason: 'No allowed target: pve2: storage local-lvm not available; pve3: not allowed', kind: 'load' });
+  const one = plan(cluster(nodes(), [guest(101, 'pve1', 4, { cpu: 0, local: local({ pve2: 'storage local-lvm not available' }) })], {}, true), cfg(), NO_HISTORY, NOW);
+  assert.deepEqual([one.moves.map((m) => m.target), one.skipped], [['pve3'], []], 'pve2 and pve3 are alike; pve2 would win by name were it allowed');
+});
