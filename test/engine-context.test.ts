@@ -70,3 +70,29 @@ test('context: a guest Proxmox refuses on every other node is skipped with each 
   const one = plan(cluster(nodes(), [guest(101, 'pve1', 4, { cpu: 0, local: local({ pve2: 'storage local-lvm not available' }) })], {}, true), cfg(), NO_HISTORY, NOW);
   assert.deepEqual([one.moves.map((m) => m.target), one.skipped], [['pve3'], []], 'pve2 and pve3 are alike; pve2 would win by name were it allowed');
 });
+
+test('context: a partner\'s ordinary rules keep a group home, but an evacuation asks only the hard rules of the partners', () => {
+  const snap = () => haPair([guest(101, 'pve1', 4, { cpu: 0 }), guest(102, 'pve1', 4, { cpu: 0, tags: ['ignore'] })], [pair('pair', ['vm:101', 'vm:102'])]);
+  const p = plan(snap(), cfg(), NO_HISTORY, NOW);
+  assert.deepEqual([p.moves, skipOf(p, 101)?.reason], [[], `HA rule 'pair' would bring VM 102 along, which may not move: ${REASON.ignore}`]);
+  const evac = plan(snap(), config({ automated_migrations: { maintenance_nodes: ['pve1'], rules: { max_migrations_per_run: 10 } } } as never), NO_HISTORY, NOW);
+  assert.deepEqual(evac.moves.map((m) => [m.vmid, m.target, m.kind, m.companions?.map((c) => c.vmid)]), [[101, 'pve2', 'evacuation', [102]]]);
+  assert.deepEqual(evac.skipped, []);
+});
+
+test('context: the risk of a move counts memory, local disk and a container restart', () => {
+  // 8 GiB (0.4 × 8/32) + 50 GiB of local disk (0.3 × 50/100) + a running container (0.3): 0.55.
+  const snap = cluster([at('pve1', 30, 60), at('pve2', 10, 10)], [guest(101, 'pve1', 8, { cpu: 0, type: 'lxc', local: { disks_bytes: 50 * GiB, resources: [], not_allowed: {} } })], {}, true);
+  const p = plan(snap, cfg({ min_confidence_score: 50 }), NO_HISTORY, NOW);
+  assert.deepEqual(p.moves.map((m) => [m.score.risk, m.score.gib_moved, m.confidence]), [[0.55, 58, 84]]);
+});
+
+test('context: the confidence floor holds for every phase that proposes: a move at the floor goes, one point below it is skipped with its figures', () => {
+  // Distribution: pve1 runs seven small containers, pve2 and pve3 one guest each; a container's restart (risk 0.3) costs 9 points.
+  const guests = [...[0, 1, 2, 3, 4, 5, 6].map((i) => guest(100 + i, 'pve1', 1, { maxmemGiB: 2, type: 'lxc' })), guest(200, 'pve2', 2), guest(300, 'pve3', 2)];
+  const dist = (floor: number) => plan(cluster([node('pve1'), node('pve2'), node('pve3')], guests), config({ automated_migrations: { rules: { max_migrations_per_run: 10, max_concurrent_migrations: 10, min_confidence_score: floor } }, distribution_balancing: { enabled: true } } as never), NO_HISTORY, NOW);
+  assert.deepEqual(dist(91).moves.map((m) => [m.vmid, m.target, m.confidence]), [[100, 'pve2', 91], [101, 'pve3', 91], [102, 'pve2', 91]]);
+  const p = dist(92);
+  assert.deepEqual(p.moves, []);
+  assert.deepEqual(skipOf(p, 100), { vmid: 100, name: 'vm100', node: 'pve1', reason: REASON.confidence, detail: '91 < 92 (distribution move to pve2)', kind: 'distribution', target: 'pve2', confidence: 91 });
+});
