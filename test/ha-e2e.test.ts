@@ -119,6 +119,12 @@ test('a positive group moves as one: the plan lists the partner, the budget coun
       assert.equal(statuses.at(-1), 'completed', `VM ${vmid}: ${statuses.join(', ')}`);
       assert.ok(live.filter((x) => x.vmid === vmid).some((x) => x.upid?.includes(':qmigrate:')), `VM ${vmid}: its real qmigrate task was followed`);
     }
+    // The partner's migration opens with its start (no intent: we sent no request for it), marked by planned_at,
+    // so that a read of the history's end knows it has the migration's first record.
+    const partner = m.vmid === 205 ? 206 : 205;
+    const first = live.find((x) => x.vmid === partner)!;
+    assert.deepEqual([first.status, typeof first.planned_at], ['started', 'string']);
+    assert.equal(live.find((x) => x.vmid === m.vmid)!.status, 'intent');
   } finally {
     await e.cleanup();
   }

@@ -214,6 +214,46 @@ test('a halt and an intent older than the look-back are found behind many newer 
   }
 });
 
+test('a guest HA moved along (a start with planned_at, no intent) opens its migration: the read stops behind it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-tail-'));
+  try {
+    const path = join(dir, 'history.jsonl');
+    const t0 = Date.parse('2026-03-01T00:00:00Z');
+    const n = 5_000;
+    const lines: string[] = [];
+    const run = (i: number): RunRecord => ({ v: 1, type: 'run', run_id: `r${i}`, started_at: iso(t0 + i * 60_000), finished_at: iso(t0 + i * 60_000 + 500), trigger: 'scheduled', mode: 'live', gates: [], outcome: 'success', decisions: [], carried: [] });
+    for (let i = 1; i <= n; i++) lines.push(JSON.stringify(run(i)));
+    // Near the end: a pair's lead (intent, started, completed) and its companion (started with planned_at, completed).
+    const at = t0 + (n - 30) * 60_000;
+    const base = { v: 1 as const, type: 'migration' as const, run_id: `r${n - 30}`, guest_type: 'qemu' as const, source: 'pve1', target: 'pve2', upid: 'UPID:pve1:00001234:00005678:6565ABCD:hamigrate:101:root@pam!bal:' };
+    const lead = { ...base, migration_id: 'm-lead', vmid: 101, name: 'web' };
+    const along = { ...base, migration_id: 'm-along', vmid: 102, name: 'db', reason: 'HA moves it along with VM 101 (positive affinity)' };
+    const recs: MigrationRecord[] = [
+      { ...lead, at: iso(at), status: 'intent', upid: null, planned_at: iso(at) },
+      { ...lead, at: iso(at + 1000), status: 'started', started_at: iso(at + 1000) },
+      { ...along, at: iso(at + 1000), status: 'started', started_at: iso(at + 1000), planned_at: iso(at) },
+      { ...lead, at: iso(at + 60_000), status: 'completed', started_at: iso(at + 1000), finished_at: iso(at + 60_000) },
+      { ...along, at: iso(at + 60_000), status: 'completed', started_at: iso(at + 1000), finished_at: iso(at + 60_000), planned_at: iso(at) },
+    ];
+    lines.splice(n - 29, 0, ...recs.map((r) => JSON.stringify(r)));
+    writeFileSync(path, lines.join('\n') + '\n');
+    const now = t0 + (n + 1) * 60_000;
+    const tail = readHistoryTail(path, { sinceMs: now - HOUR, checkpoint: true });
+    const full = await readHistory(path);
+    assert.equal(tail.whole, false);
+    assert.ok(tail.lines < 200, `read ${tail.lines} lines`);
+    assert.deepEqual(selectMigrations(tail.records, { sinceMs: now - HOUR }).map((m) => [m.migration_id, m.status]).sort(), [['m-along', 'completed'], ['m-lead', 'completed']]);
+    assert.deepEqual(selectMigrations(tail.records, { sinceMs: now - HOUR }), selectMigrations(full.records, { sinceMs: now - HOUR }));
+    // Written before the mark existed (no planned_at on the companion's start): correct, but the whole file is read.
+    writeFileSync(path, lines.map((l) => (l.includes('"m-along"') ? l.replace(/,"planned_at":"[^"]*"/, '') : l)).join('\n') + '\n');
+    const old = readHistoryTail(path, { sinceMs: now - HOUR, checkpoint: true });
+    assert.equal(old.whole, true);
+    assert.deepEqual(selectMigrations(old.records, { sinceMs: now - HOUR }), selectMigrations((await readHistory(path)).records, { sinceMs: now - HOUR }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('damaged lines in the part read are warned about with their line number from the start; nothing is modified', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pb-tail-'));
   try {

@@ -126,7 +126,8 @@ export class Migration {
   startedAlong(upid: string, startedAt: Date): void {
     this.upid = upid;
     this.startedAt = startedAt;
-    this.to('started', { started_at: startedAt.toISOString() });
+    // planned_at marks the record as the first of its migration (history/store.ts opensMigration).
+    this.to('started', { started_at: startedAt.toISOString(), planned_at: (this.opts.plannedAt ?? startedAt).toISOString() });
   }
 
   /**

@@ -109,7 +109,7 @@ export interface MigrationRecord {
   status:
     "intent" | "started" | "unknown" | "completed" | "failed" | "timeout" | "interrupted" | "never_started" | "dry-run";
   /**
-   * When the tick that planned this move started (intent records).
+   * When the tick that planned this move started. On the first record of a migration: its intent, or the start of a guest HA moved along (which has no intent of its own).
    */
   planned_at?: string;
   upid?: string | null;

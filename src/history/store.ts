@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import * as v from '../generated/validate-history.js';
 import { redact } from '../log/logger.js';
-import type { HistoryRecord, RunRecord } from '../generated/history.js';
+import type { HistoryRecord, MigrationRecord, RunRecord } from '../generated/history.js';
 import { adoptFolderOwner, mkdirAdopting } from '../util/ownership.js';
 
 export type { HistoryRecord, RunRecord, MigrationRecord, HaltedRecord, ResumedRecord, NotificationRecord, GateRecord, DecisionRecord } from '../generated/history.js';
@@ -17,6 +17,15 @@ export type { HistoryRecord, RunRecord, MigrationRecord, HaltedRecord, ResumedRe
 const VALIDATORS: ReadonlyMap<string, ValidateFunction> = new Map(Object.entries({
   run: v.runRecord, migration: v.migrationRecord, halted: v.haltedRecord, resumed: v.resumedRecord, notification: v.notificationRecord,
 }) as Array<[string, ValidateFunction]>);
+
+/**
+ * The record that opens a migration: its intent (a live move), its dry run, or the start of a guest
+ * Proxmox HA moved along with another (no request of ours, so no intent; it carries planned_at).
+ * A start without planned_at was written by a version before that, or follows an intent.
+ */
+export function opensMigration(rec: MigrationRecord): boolean {
+  return rec.status === 'intent' || rec.status === 'dry-run' || (rec.status === 'started' && rec.planned_at !== undefined);
+}
 
 /** Why a parsed value is not a history record we know, or null when it is one. */
 export function recordProblem(value: unknown): string | null {

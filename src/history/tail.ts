@@ -1,12 +1,12 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { parseLine, resolveDecisions, type DecisionsOf, type HistoryRecord, type ReadResult, type RunRecord } from './store.js';
+import { opensMigration, parseLine, resolveDecisions, type DecisionsOf, type HistoryRecord, type ReadResult, type RunRecord } from './store.js';
 
 /**
  * Reading only the end of the history (docs/running.md, "Reading the history"). The file is read
  * backwards in chunks, newest line first, and the read stops at the first record that is
  * - the CONFIRM_OLD-th in a row older than the asked time by more than CLOCK_SLACK_MS, and
  * - behind the newest checkpoint (a run record with `carried`), when one is asked for, and
- * - behind the first record (intent or dry-run) of every migration the records read so far name,
+ * - behind the first record (see opensMigration) of every migration the records read so far name,
  *   and behind the run every decisions_same_as read so far names.
  * The checkpoint's carried records (the halt in force, the migrations without outcome, ...) that
  * lie before the read part are put back in front of it: every view of src/history/views.ts is then
@@ -130,11 +130,11 @@ class TailScan {
       return false;
     }
     const rec = parsed.record;
-    if (this.checkpoint) this.matchCarried(line.text);
+    if (this.carriedText.size) this.matchCarried(line.text);
     this.kept.push({ rec, offset: line.offset });
     if (rec.type === 'run') this.takeRun(rec);
     else if (rec.type === 'migration') {
-      if (rec.status === 'intent' || rec.status === 'dry-run') {
+      if (opensMigration(rec)) {
         this.seenFirst.add(rec.migration_id);
         this.waitingFirst.delete(rec.migration_id);
       } else if (!this.seenFirst.has(rec.migration_id)) this.waitingFirst.add(rec.migration_id);
@@ -153,7 +153,7 @@ class TailScan {
       const text = JSON.stringify(c);
       this.carriedText.set(text, 0);
       // The checkpoint holds the whole of each migration it carries: its first record is there.
-      if (c.type === 'migration' && (c.status === 'intent' || c.status === 'dry-run')) {
+      if (c.type === 'migration' && opensMigration(c)) {
         this.seenFirst.add(c.migration_id);
         this.waitingFirst.delete(c.migration_id);
       }

@@ -1,9 +1,9 @@
 /**
  * Report benchmark: `npm run bench:report` (runs from dist/ after a build).
  *
- * Writes 100,000 valid history records (a run record and a migration record a minute, over ~35
+ * Writes 100,000 valid history records (a run record a minute and a migration every other, over ~30
  * days: every tick with imbalance figures, node loads of 8 nodes and 42 decisions, migrations
- * started then completed / failed / timed out, some dry runs) to a temporary file, then times
+ * as intent, started, then completed / failed / timed out, some dry runs) to a temporary file, then times
  * `proxbalance report --output FILE` end to end (a whole process: start-up, config, read, page)
  * and the page builder alone, and prints the page's size. Writes the figures into
  * docs/benchmarks.md under "## Report" (other sections are kept). BENCH_RECORDS changes the count.
@@ -47,13 +47,18 @@ function tick(i: number, t: number, rand: () => number): RunRecord {
   };
 }
 
+/** `n` records, the last tick at NOW (a first pass counts the ticks they take; the random draws do not depend on the time). */
 export function generate(n: number): string {
+  return build(n, build(n, 0).ticks).text;
+}
+
+function build(n: number, ticks: number): { text: string; ticks: number } {
   const rand = rng(42);
   const lines: string[] = [];
   const iso = (ms: number) => new Date(ms).toISOString();
-  const ticks = Math.ceil(n / 2);
   let open: MigrationRecord | null = null;
-  for (let i = 0; lines.length < n; i++) {
+  let i = 0;
+  for (; lines.length < n; i++) {
     const t = NOW - (ticks - i) * 60_000;
     // As ticks write them: a tick that decided what the previous one did names it (the steady
     // state); the decisions change every 30 ticks here.
@@ -73,11 +78,13 @@ export function generate(n: number): string {
         v: 1, type: 'migration', at: iso(t), run_id: `r${i}`, migration_id: `m${i}`, vmid, name: `guest-${vmid}`, guest_type: 'qemu', source: 'pve1', target: NODES[1 + Math.floor(rand() * 7)]!,
         confidence: 75 + Math.floor(rand() * 25), reason: 'pve1 CPU 91% over 60%', status: dry ? 'dry-run' : 'started', upid: dry ? null : `UPID:pve1:0000${i}:00005678:6565ABCD:qmigrate:${vmid}:root@pam!bal:`, started_at: iso(t),
       };
+      // As the executor writes a live move: its intent (before the request), then its start.
+      if (!dry) lines.push(JSON.stringify({ ...m, status: 'intent', upid: null, started_at: undefined, planned_at: iso(t) }));
       lines.push(JSON.stringify(m));
       if (!dry) open = m;
     }
   }
-  return lines.join('\n') + '\n';
+  return { text: lines.join('\n') + '\n', ticks: i };
 }
 
 const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
@@ -136,9 +143,9 @@ async function main(): Promise<void> {
       '## Report',
       '',
       `\`npm run bench:report\` (test/bench/report-bench.ts): ${RECORDS.toLocaleString('en')} history records (${(statSync(history).size / 2 ** 20).toFixed(1)} MiB;`,
-      'a run record a minute over ~35 days, each with imbalance figures, the loads of 8 nodes, `carried`, 42',
+      'a run record a minute over ~30 days, each with imbalance figures, the loads of 8 nodes, `carried`, 42',
       'decisions changing every 30 ticks (the others name them with decisions_same_as, as ticks do),',
-      'and a migration record a minute). Median of 5 runs (slowest in parentheses); CPU is user +',
+      'and a migration every other minute, written as ticks write it: intent, start, outcome, or a dry run). Median of 5 runs (slowest in parentheses); CPU is user +',
       'system time of the process, which a busy machine (see the load average) inflates less. Goal',
       '(issue 15): `proxbalance report` under 2 s, the page under 1.5 MB.',
       '',
