@@ -6,4 +6,5 @@
 import './helpers/mutation-watchdog.js';
 
 await import('./planner-optimal.test.js');
+await import('./planner-refusals.test.js');
 await import('./planner-property.test.js');
