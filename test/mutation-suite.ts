@@ -22,6 +22,7 @@ await import('./engine-ha.test.js');
 await import('./engine-balance.test.js');
 await import('./engine-load.test.js');
 await import('./engine-context.test.js');
+await import('./engine-plan.test.js');
 await import('./engine-lag.test.js');
 await import('./windows-clock.test.js');
 await import('./engine-property.test.js');

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makePlanner, plan } from '../src/engine/index.js';
+import { comparePlanners, makePlanner, plan } from '../src/engine/index.js';
 import { movableUnits, MAX_TARGETS, MAX_VARIABLES } from '../src/engine/optimal/units.js';
 import { W_MOVE } from '../src/engine/optimal/model.js';
 import type { MipSolver } from '../src/engine/optimal/types.js';
@@ -104,4 +104,13 @@ test('optimal: a large cluster restricts the model to the largest guests of the 
     }
   }
   assert.ok(full > 0, 'some node gave as many guests as it may');
+});
+
+test('compare: both planners on the same snapshot, whatever the configuration asks for', () => {
+  for (const asked of [config(), as('auto')]) {
+    const { greedy, optimal } = comparePlanners(mediumOrSmall(), asked, NO_HISTORY, NOW, highs);
+    assert.deepEqual([greedy.planner.requested, greedy.planner.used, optimal.planner.requested, optimal.planner.used], ['greedy', 'greedy', 'optimal', 'optimal']);
+    assert.deepEqual(optimal.moves.map((m) => m.vmid).sort(), [120, 121]);
+    assert.deepEqual(greedy.moves, plan(mediumOrSmall(), config(), NO_HISTORY, NOW).moves);
+  }
 });
