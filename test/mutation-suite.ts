@@ -1,13 +1,11 @@
 /**
- * The tests StrykerJS runs against each mutant of src/engine (npm run mutate, stryker.config.json):
- * the pure tests of the greedy engine in one process, quickest killers first, so a mutant costs one
- * Node start and dies at the first failing test (forceBail). Not a *.test file: `npm test` runs each
- * file itself. The property tests run PROPERTY_RUNS cases each (the mutate script sets a small number).
- * The exact planner's tests are a second file (mutation-optimal.ts): Stryker runs, for each mutant,
- * only the files whose tests reach it, so a mutant of src/engine/optimal does not wait for this one.
+ * The tests of the greedy engine that StrykerJS runs against each mutant of src/engine (npm run
+ * mutate, stryker.config.json), in order, quickest killers first. The mutation runner
+ * (test/mutation/inproc-runner.mjs) imports this file and mutation-optimal.ts once per process and
+ * runs, for each mutant, only the tests that reach it. Not a *.test file: `npm test` runs each test
+ * file itself (`node dist/test/mutation-suite.js` runs them all). The property tests run
+ * PROPERTY_RUNS cases each (the mutate script sets a small number).
  */
-import './helpers/mutation-watchdog.js';
-
 await import('./engine-score.test.js');
 await import('./engine-mutants.test.js');
 await import('./engine-windows.test.js');
