@@ -5,7 +5,8 @@
  * The engine is pure and Stryker switches mutants at run time (`__stryker__.activeMutant`), so no
  * process is started per mutant: that start and the imports cost more than most mutants' tests.
  * Static mutants (module-level code, evaluated once at import) need a fresh process: this runner
- * says it cannot reload its environment, and Stryker starts a new one for them. An endless loop in
+ * says it cannot reload its environment, and Stryker starts a new one for them, in which the test
+ * files are imported with the mutant already switched on (see `load`). An endless loop in
  * a mutant is cut by Stryker's hit limit (the instrumented code throws) and reported as a timeout.
  * Used by `npm run mutate` (stryker.config.json); see docs/testing.md.
  */
@@ -32,10 +33,18 @@ class InProcessNodeTestRunner {
   }
 
   async init() {
-    const ns = (globalThis[NS] ??= {});
-    ns.activeMutant = undefined;
-    const registry = (globalThis.__proxbalanceMutationTests = { tests: [], file: '' });
+    (globalThis[NS] ??= {}).activeMutant = undefined;
     register(new URL('./node-test-hooks.mjs', import.meta.url));
+  }
+
+  /**
+   * Imports the test files (their modules, the engine's among them) on a process's first run, after
+   * the run's mutant is switched on: a static mutant (module-level code, run once at import) is
+   * seen only then. Stryker gives such a mutant a fresh process, and the mutant after it another.
+   */
+  async load() {
+    if (this.tests.length) return;
+    const registry = (globalThis.__proxbalanceMutationTests = { tests: [], file: '' });
     for (const file of SUITES) {
       registry.file = file;
       await import(pathToFileURL(resolve(file)).href);
@@ -53,6 +62,7 @@ class InProcessNodeTestRunner {
     const ns = globalThis[NS];
     const perTest = options.coverageAnalysis === 'perTest';
     ns.mutantCoverage ??= { static: {}, perTest: {} };
+    await this.load();
     const results = [];
     for (const t of this.tests) {
       if (perTest) ns.currentTestId = t.id;
@@ -73,6 +83,12 @@ class InProcessNodeTestRunner {
     let failureMessage;
     let nrOfTests = 0;
     try {
+      try {
+        await this.load();
+      } catch (e) {
+        // A static mutant that breaks a module's import is detected as surely as by a failing test.
+        return { status: MutantRunStatus.Killed, killedBy: [], failureMessage: `the tests could not be imported: ${String(e?.stack ?? e).slice(0, 2000)}`, nrOfTests: 0 };
+      }
       for (const t of this.tests) {
         if (only && !only.has(t.id)) continue;
         nrOfTests++;
