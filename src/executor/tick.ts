@@ -425,8 +425,12 @@ export async function runTick(loaded: LoadedConfig, opts: TickOptions): Promise<
     if (disabledOrHalted(t)) return result;
     const view = engineHistoryView(t.records, t.startedAt.getTime());
     if (closedByTimeGates(t, view)) return result;
-    const solver = solverFor(t.cfg); // the exact planner's solver loads while the cluster is read
-    solver.catch(() => undefined); // (a load failure is the tick's error when awaited, not an unhandled one)
+    // The exact planner's solver loads while the cluster is read. One that cannot load does not
+    // stop the balancing: the greedy planner decides, and the plan's planner note says the solver was not loaded.
+    const solver = solverFor(t.cfg).catch((e: Error) => {
+      log.warn(`the exact planner's solver could not be loaded (${e.message}); the greedy planner decides this tick`);
+      return undefined;
+    });
     const snapshot = await readCluster(t);
     if (!snapshot) return result;
     const { plan, verified, snapshot: planned } = await planWithPreconditions(t, snapshot, view, await solver);

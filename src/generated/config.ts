@@ -94,7 +94,7 @@ export interface ProxbalanceConfig {
      */
     planner: "greedy" | "optimal" | "auto";
     /**
-     * Time the exact planner (planner `optimal` or `auto`) may spend solving per run; after it the best plan found so far is used (optimal) or the greedy plan (auto).
+     * All the time the exact planner (planner `optimal` or `auto`) may add to a run, counted from the start of the cluster read: loading the solver, building the model, solving. After it the best plan found so far is used (optimal) or the greedy plan (auto); a solver not loaded by then leaves the run to the greedy planner.
      */
     planner_time_limit_seconds: number;
     /**

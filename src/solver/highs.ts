@@ -25,48 +25,59 @@ export async function solverFor(config: ProxbalanceConfig): Promise<MipSolver | 
   return am.planner === 'greedy' ? undefined : loadHighsWorker(am.planner_time_limit_seconds);
 }
 
-/** Beyond the time limit, what a solve may take before its thread is ended: HiGHS's own limit stops most solves sooner. */
+/** What HiGHS's own time limit leaves before the hard stop: it checks its limit only between steps. */
 export const HARD_STOP_GRACE_SECONDS = 0.25;
 
 /**
- * HiGHS in a worker thread, for one tick: every solve of the tick (the precondition checks can make
- * the plan again) shares `budgetSeconds`, and the main thread waits for an answer at most the budget
- * left plus HARD_STOP_GRACE_SECONDS. HiGHS checks its own time limit only between steps (its first
- * solve in a process can run several times over it), so the thread is ended when no answer has
- * come by then, and the solve counts as one that found no plan: the greedy planner decides. A tick
- * with the exact planner thus takes at most the budget plus the grace longer than a greedy one.
+ * HiGHS in a worker thread, for one tick. `budgetSeconds` counts from this call (the tick calls it
+ * before it reads the cluster) and covers everything the exact planner adds: loading the
+ * WebAssembly, and every solve of the tick (the precondition checks can make the plan again). The
+ * main thread never waits past the budget's end: a thread not ready by then, or a solve without an
+ * answer by then, is ended, and the greedy planner decides. HiGHS is asked to stop
+ * HARD_STOP_GRACE_SECONDS before that (it checks its limit only between steps, and a process's
+ * first solve can run several times over it). A tick with the exact planner thus ends at most the
+ * budget after its cluster read began, or with the greedy tick's own time when that is longer.
  */
 export async function loadHighsWorker(budgetSeconds: number): Promise<MipSolver> {
+  const deadline = performance.now() + budgetSeconds * 1000;
   const { port1, port2 } = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(new URL('./highs-worker.js', import.meta.url), { workerData: { port: port2, flag }, transferList: [port2] });
+  // No Node options of the main thread: some make no sense in a worker and stop it at start (`--input-type`, `--eval`).
+  const worker = new Worker(new URL('./highs-worker.js', import.meta.url), { workerData: { port: port2, flag }, transferList: [port2], execArgv: [] });
+  let timer: NodeJS.Timeout | undefined;
   const failed = new Promise<never>((_, reject) => {
     worker.once('error', reject);
     // A thread that ends before it is ready would otherwise leave nothing to wait for: the tick would end unrecorded.
     worker.once('exit', (code) => reject(new Error(`the solver thread ended (exit code ${code}) before it had loaded HiGHS`)));
+    timer = setTimeout(() => reject(new Error(`HiGHS was not loaded within this tick's solver time (${budgetSeconds} s)`)), budgetSeconds * 1000);
   });
   // Ready when the thread has loaded HiGHS (Atomics.waitAsync: Node ≥ 16; not yet in TypeScript's ES2023 lib).
   const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { value: Promise<string> | string } }).waitAsync;
   // The waiting promise alone does not keep Node's event loop alive: the thread does, until it is ready.
-  await Promise.race([waitAsync(flag, 0, 0).value, failed]);
+  try {
+    await Promise.race([waitAsync(flag, 0, 0).value, failed]);
+  } catch (e) {
+    void worker.terminate();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
   worker.unref(); // the process may end with the thread idle
-  let left = budgetSeconds;
   let stopped: string | null = null;
   const none = (message: string, seconds = 0): MipResult => ({ status: 'none', values: null, objective: NaN, bound: NaN, seconds, message });
   return {
     solve(model: MipModel, timeLimitSeconds: number): MipResult {
       if (stopped) return none(stopped);
-      const limit = Math.min(timeLimitSeconds, left);
-      if (limit <= 0) return none(`this tick's solver time (${budgetSeconds} s) is spent`);
       const t0 = performance.now();
+      const waitMs = Math.min(timeLimitSeconds * 1000, deadline - t0);
+      if (waitMs <= 0) return none(`this tick's solver time (${budgetSeconds} s) is spent`);
       Atomics.store(flag, 0, 0);
-      port1.postMessage({ model, limit });
-      const waited = Atomics.wait(flag, 0, 0, (limit + HARD_STOP_GRACE_SECONDS) * 1000);
+      port1.postMessage({ model, limit: Math.max(0.01, waitMs / 1000 - HARD_STOP_GRACE_SECONDS) });
+      const waited = Atomics.wait(flag, 0, 0, waitMs);
       const seconds = (performance.now() - t0) / 1000;
-      left -= seconds;
       const answer = waited === 'timed-out' ? undefined : receiveMessageOnPort(port1)?.message as MipResult | undefined;
       if (answer) return answer;
-      stopped = `no answer within ${round3(limit + HARD_STOP_GRACE_SECONDS)} s: the solver was stopped`;
+      stopped = `no answer within ${round3(waitMs / 1000)} s: the solver was stopped`;
       void worker.terminate();
       return none(stopped, seconds);
     },

@@ -6,7 +6,7 @@
  * in ten is HA-managed, held by node-affinity rules (one per node, failback on) with a few
  * positive and negative resource-affinity pairs, so the snapshot reads the HA rules (7 + N
  * requests) and the engine plans by them.
- *   npm run bench:run
+ *   npm run bench:run          (BENCH_SIZES=64x10000, BENCH_REPEATS=5, BENCH_PLANNER=auto, BENCH_NO_HA=1 vary it)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,8 @@ const sizes: Array<[number, number]> = process.env.BENCH_SIZES
   ? process.env.BENCH_SIZES.split(',').map((x) => x.split('x').map(Number) as [number, number])
   : [[3, 30], [20, 2000], [64, 10000]];
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+// BENCH_PLANNER=auto (or optimal) measures a tick with the exact planner: the solver thread loads while the cluster is read.
+const planner = process.env.BENCH_PLANNER ?? 'greedy';
 const main = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 // A wrapper that runs the real CLI entry and then reports the process's own peak RSS.
 const wrapper = `const { main } = await import(${JSON.stringify(main)}); const code = await main(process.argv); const u = process.resourceUsage(); process.stderr.write('\\nBENCH maxrss_kib=' + u.maxRSS + ' cpu_us=' + (u.userCPUTime + u.systemCPUTime) + '\\n'); process.exit(code);`;
@@ -75,7 +77,7 @@ for (const [nodes, guests] of sizes) {
   const dir = mkdtempSync(join(tmpdir(), 'proxbalance-bench-'));
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify({
-    ...connectionConfig(fake), history_file: join(dir, 'history.jsonl'), automated_migrations: { enabled: true },
+    ...connectionConfig(fake), history_file: join(dir, 'history.jsonl'), automated_migrations: { enabled: true, planner },
   }), { mode: 0o600 });
   const results = [];
   for (let i = 0; i < repeats; i++) {
@@ -93,7 +95,7 @@ for (const [nodes, guests] of sizes) {
   await fake.close();
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`node ${process.version}, ${repeats} runs each, median; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+console.log(`node ${process.version}, planner ${planner}, ${repeats} runs each, median; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 console.log('| nodes / guests | wall time (whole process) | CPU (user + system) | data floor (curl, parallel) | wall / floor | API requests | peak RSS | exit |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);

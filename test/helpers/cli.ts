@@ -18,8 +18,9 @@ export interface CliResult {
 /**
  * Runs the real CLI binary in a child process. The environment is the test's, minus anything that
  * would change behaviour by accident (PROXBALANCE_*, JOURNAL_STREAM, NO_COLOR), plus `env`.
+ * `entry` replaces the binary (Node options and a script) before `args`.
  */
-export function runCli(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; input?: string; timeoutMs?: number; entry?: string[] } = {}): Promise<CliResult> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined || k.startsWith('PROXBALANCE_') || k === 'JOURNAL_STREAM' || k === 'NO_COLOR' || k === 'FORCE_COLOR') continue;
@@ -27,7 +28,7 @@ export function runCli(args: string[], opts: { env?: Record<string, string | und
   }
   for (const [k, v] of Object.entries(opts.env ?? {})) if (v !== undefined) env[k] = v;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(opts.entry ?? [BIN]), ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
