@@ -80,3 +80,24 @@ test('recheck: a target whose figures lag behind a guest that just landed is jud
   assert.match(check(fresh, started, planned) ?? '', /^Target pve2 would exceed the caps now: memory 90 % → 98 %/);
   assert.equal(check(fresh, started, fresh), null, 'the fresh view alone lets it through');
 });
+
+test('recheck: a started guest that landed is taken out of both the current figure and the hour average of its target, whichever lags', () => {
+  // VM 101 landed on pve2 (10 of its 20 GiB in use); pve2 reports 82 % now. Planning view: pve2 without
+  // VM 101, then VM 101 at its 20 GiB, then VM 100's 8 GiB.
+  const landed = (avgGiB: number, status: 'running' | 'paused' = 'running') => {
+    const s = cluster(['pve1', 'pve2', 'pve3'].map((n) => node(n)), [guest(100, 'pve1', 8), guest(101, 'pve2', 10, { maxmemGiB: 20, status }), guest(200, 'pve2', 70), guest(201, 'pve3', 10)]);
+    nodeOf(s, 'pve2').mem = 82 * GiB; // a paused guest holds its memory too (the helper counts running guests only)
+    nodeOf(s, 'pve2').avg!.mem = avgGiB * GiB;
+    return s;
+  };
+  const started = [{ vmid: 101, source: 'pve1', target: 'pve2' }];
+  // The average lags below (60 %): the worst of now (82 - 10) and the average (60 - 10) is 72, so 92 % with VM 101, 100 % with VM 100.
+  assert.match(check(landed(60), started, landed(60)) ?? '', /^Target pve2 would exceed the caps now: memory 92 % → 100 %/);
+  // A paused guest holds its memory like a running one.
+  assert.match(check(landed(60, 'paused'), started, landed(60, 'paused')) ?? '', /^Target pve2 would exceed the caps now: memory 92 % → 100 %/);
+  // The average lags above (88 %), cap 100 %: the fresh view (88 + 8 = 96) passes; the planning view is
+  // max(72, 88 - 10) = 78, so 98 % with VM 101 and 106 % with VM 100.
+  const cap100 = config({ automated_migrations: { safety_checks: { max_node_memory_percent: 100 } } } as never);
+  assert.equal(check(landed(88), [], landed(88), cap100), null);
+  assert.match(check(landed(88), started, landed(88), cap100) ?? '', /^Target pve2 would exceed the caps now: memory 98 % → 106 %/);
+});

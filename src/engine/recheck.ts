@@ -73,8 +73,9 @@ function simWithStarted(snap: ClusterSnapshot, config: ProxbalanceConfig, starte
     if (!less) return n;
     return { ...n, mem: Math.max(0, n.mem - less), ...(n.avg ? { avg: { ...n.avg, mem: Math.max(0, n.avg.mem - less) } } : {}) };
   });
-  const touched = new Set(started.flatMap((m) => [m.source, m.target]));
-  const sim = new Sim({ ...snap, nodes, guests }, { cpu: rt.cpu_threshold, mem: rt.mem_threshold, iowait: rt.iowait_threshold }, { mem: sc.max_node_memory_percent, cpu: sc.max_node_cpu_percent }, new Set(am.maintenance_nodes), false, touched);
+  // Only the caps are judged here, on the worst of the current figures and the hour averages: which
+  // nodes a move touched within the hour (the Sim's last argument) changes nothing, so none is given.
+  const sim = new Sim({ ...snap, nodes, guests }, { cpu: rt.cpu_threshold, mem: rt.mem_threshold, iowait: rt.iowait_threshold }, { mem: sc.max_node_memory_percent, cpu: sc.max_node_cpu_percent }, new Set(am.maintenance_nodes), false);
   for (const m of started) {
     const sg = sim.guests.find((g) => g.vmid === m.vmid);
     const t = sim.byName.get(m.target);
