@@ -26,7 +26,7 @@ test('load: an imbalance of exactly the trigger (10) starts nothing; just above 
   // Loads (CPU+memory)/2: 35 and 15, a standard deviation of exactly 10.
   const guests = [1, 2, 3, 4, 5, 6].map((v) => g(100 + v, 'pve1', 4));
   assert.deepEqual(loads(plan(snap([at('pve1', 30, 40), at('pve2', 10, 20)], guests), cfg(), NO_HISTORY, NOW)), []);
-  // 36 and 15 (imbalance 10.5): each 4 GiB guest takes 2 load points off the difference, 1 off the imbalance:
+  // 36 and 15 (imbalance 10.5): each 4 GiB guest moves 2 load points (source −2, target +2), 2 off the imbalance:
   // 10.5 → 8.5 → 6.5 → 4.5, where it stops (at most 5), though the next move would still improve it (→ 2.5).
   const p = plan(snap([at('pve1', 30, 42), at('pve2', 10, 20)], guests), cfg(), NO_HISTORY, NOW);
   assert.deepEqual(loads(p), ['101→pve2', '102→pve2', '103→pve2']);
@@ -38,8 +38,10 @@ test('load: a hot node alone starts balancing, and balancing goes on while any n
   // pve1 at 66 % CPU (threshold 60) and pve2 at 50 %, both at 10 % memory: imbalance 4 + 6 points over = 10, not above the trigger.
   const guests = [1, 2, 3, 4].map((v) => g(100 + v, 'pve1', 1, 0.2));
   const p = plan(snap([at('pve1', 66, 10), at('pve2', 50, 10)], guests), cfg(), NO_HISTORY, NOW);
-  // Each guest takes 2 CPU points: 66 → 64 → 62 → 60 (no longer hot; the imbalance is then 4.5, within the target).
+  // Each guest takes 2 CPU points: 66 → 64 → 62 → 60 (no longer hot). After the second move the imbalance (3) is
+  // within the target already, but pve1 is still hot at 62 %: the third move goes too (→ 0.5), and no fourth.
   assert.deepEqual(loads(p), ['101→pve2', '102→pve2', '103→pve2']);
+  assert.deepEqual(p.moves.map((m) => m.score.imbalance_after), [6.5, 3, 0.5]);
   assert.equal(p.moves[0]!.reason, 'pve1 is at 66 % CPU (threshold 60 %); pve2 has room: 50 % → 52 %');
   // Hot by iowait only: balancing starts, but moving guests cannot cool iowait, and the loads are even: nothing to do, nothing to say.
   const io = plan(snap([at('pve1', 20, 20, { avg: { cpu: 0.2, mem: 20 * GiB, iowait: 0.5, samples: 60 } }), at('pve2', 20, 20)], guests), cfg(), NO_HISTORY, NOW);
