@@ -73,7 +73,10 @@ export function commitInOrder(p: Planner, end: EndMove[], total: number): number
     const gain = m.kind === 'load' ? gainFromImprovement(before - ev.imbalanceAfter, footprint) : 1;
     const outcome = p.propose({ a: m.u.a, t: m.t, kind: m.kind, gain, bypassFloor: m.u.evacuate, reason: () => `${reasonOf(p, m)}; optimal plan: ${total} move(s) in all` });
     if (outcome === 'committed') committed++;
-    if (outcome === 'budget') break;
+    if (outcome === 'budget') {
+      todo = [m, ...todo]; // it waits for a later tick like those after it (its skip says the limit)
+      break;
+    }
   }
   // Nothing could be taken: the caller hands over to the greedy planner (nothing to record here).
   if (committed === 0) return todo.length;
