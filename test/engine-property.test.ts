@@ -240,7 +240,7 @@ test('property: the simulator\'s running sums agree with a fresh computation aft
         const sg = sim.guests[gi % sim.guests.length]!;
         const t = targets[ti % targets.length]!;
         if (sg.moved || sg.node === t.idx) continue;
-        const predicted = sim.imbalanceAfter(sg, t);
+        const predicted = sim.evaluate(sim.arrival([sg]), t).imbalanceAfter;
         sim.apply(sg, t);
         assert.ok(Math.abs(predicted - sim.imbalance()) < 1e-6, `${predicted} vs ${sim.imbalance()}`);
       }

@@ -365,11 +365,6 @@ export class Sim {
     return worstMemPct <= this.caps.mem + 1e-9 && worstCpuPct <= this.caps.cpu + 1e-9;
   }
 
-  /** Imbalance after moving `sg` to `t`, without applying it. */
-  imbalanceAfter(sg: SimGuest, t: SimNode): number {
-    return this.evaluate(this.arrival([sg]), t).imbalanceAfter;
-  }
-
   /** CPU percent for the cap check (see worstCpu). */
   worstCpuPct(nd: SimNode, extraCores = 0): number {
     return percent(nd.worstCpu + extraCores, nd.maxcpu);
