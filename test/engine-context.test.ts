@@ -7,19 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan, REASON } from '../src/engine/index.js';
-import type { ClusterSnapshot, SnapshotGuest, SnapshotHaRule, SnapshotNode } from '../src/generated/snapshot.js';
-import { cluster, config, GiB, guest, history, migrated, node, NO_HISTORY, NOW, skipOf } from './helpers/engine.js';
+import type { ClusterSnapshot, SnapshotGuest, SnapshotHaRule } from '../src/generated/snapshot.js';
+import { cluster, config, GiB, guest, history, migrated, node, nodeAt, NO_HISTORY, NOW, skipOf } from './helpers/engine.js';
 
-function at(name: string, cpu: number, mem: number): SnapshotNode {
-  return node(name, { cpu: cpu / 100, mem: mem * GiB, avg: { cpu: cpu / 100, mem: mem * GiB, iowait: 0, samples: 60 } });
-}
 const cfg = (rules: Record<string, unknown> = {}) => config({ automated_migrations: { rules: { max_migrations_per_run: 10, max_concurrent_migrations: 10, ...rules } } } as never);
 const sidOf = (g: SnapshotGuest) => `${g.type === 'lxc' ? 'ct' : 'vm'}:${g.vmid}`;
 const pair = (rule: string, sids: string[]): SnapshotHaRule => ({ rule, type: 'resource-affinity', resources: sids, affinity: 'positive', disabled: false });
 
 /** pve1 (30 % CPU, 60 % memory) and pve2 (10 %, 10 %): an imbalance of 17.5; every guest HA-managed by `rules`. */
 function haPair(guests: SnapshotGuest[], rules: SnapshotHaRule[]): ClusterSnapshot {
-  const snap = cluster([at('pve1', 30, 60), at('pve2', 10, 10)], guests, {}, true);
+  const snap = cluster([nodeAt('pve1', 30, 60), nodeAt('pve2', 10, 10)], guests, {}, true);
   for (const g of snap.guests) g.hastate = 'started';
   snap.ha = {
     source: 'rules', complete: true, status_known: true, services: [],
@@ -63,7 +60,7 @@ test('context: a partner that may not move keeps its group home, naming every ru
 
 test('context: a guest Proxmox refuses on every other node is skipped with each node\'s reason; one allowed node is enough', () => {
   const local = (notAllowed: Record<string, string>) => ({ disks_bytes: 0, resources: [], not_allowed: notAllowed });
-  const nodes = () => [at('pve1', 30, 60), at('pve2', 10, 10), at('pve3', 10, 10)];
+  const nodes = () => [nodeAt('pve1', 30, 60), nodeAt('pve2', 10, 10), nodeAt('pve3', 10, 10)];
   const none = plan(cluster(nodes(), [guest(101, 'pve1', 4, { cpu: 0, local: local({ pve2: 'storage local-lvm not available', pve3: '' }) })], {}, true), cfg(), NO_HISTORY, NOW);
   assert.deepEqual(none.moves, []);
   assert.deepEqual(skipOf(none, 101), { vmid: 101, name: 'vm101', node: 'pve1', reason: 'No allowed target: pve2: storage local-lvm not available; pve3: not allowed', kind: 'load' });
@@ -82,7 +79,7 @@ test('context: a partner\'s ordinary rules keep a group home, but an evacuation 
 
 test('context: the risk of a move counts memory, local disk and a container restart', () => {
   // 8 GiB (0.4 × 8/32) + 50 GiB of local disk (0.3 × 50/100) + a running container (0.3): 0.55.
-  const snap = cluster([at('pve1', 30, 60), at('pve2', 10, 10)], [guest(101, 'pve1', 8, { cpu: 0, type: 'lxc', local: { disks_bytes: 50 * GiB, resources: [], not_allowed: {} } })], {}, true);
+  const snap = cluster([nodeAt('pve1', 30, 60), nodeAt('pve2', 10, 10)], [guest(101, 'pve1', 8, { cpu: 0, type: 'lxc', local: { disks_bytes: 50 * GiB, resources: [], not_allowed: {} } })], {}, true);
   const p = plan(snap, cfg({ min_confidence_score: 50 }), NO_HISTORY, NOW);
   assert.deepEqual(p.moves.map((m) => [m.score.risk, m.score.gib_moved, m.confidence]), [[0.55, 58, 84]]);
 });

@@ -7,19 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan, toMillis } from '../src/engine/index.js';
-import type { SnapshotNode } from '../src/generated/snapshot.js';
-import { cluster, config, GiB, guest, history, hotCluster, migrated, node, NO_HISTORY, NOW } from './helpers/engine.js';
+import { cluster, config, GiB, guest, history, hotCluster, migrated, node, nodeAt, NO_HISTORY, NOW } from './helpers/engine.js';
 
-function at(name: string, cpu: number, mem: number, over: Partial<SnapshotNode> = {}): SnapshotNode {
-  return node(name, { cpu: cpu / 100, mem: mem * GiB, avg: { cpu: cpu / 100, mem: mem * GiB, iowait: 0, samples: 60 }, ...over });
-}
 /** pve2 runs at 80 % CPU now, 10 % on the hour average; pve3 is in maintenance, pve4 offline, pve5 reports no capacity. */
 const snap = () =>
   cluster([
-    at('pve1', 30, 40),
-    at('pve2', 80, 30, { avg: { cpu: 0.1, mem: 30 * GiB, iowait: 0.05, samples: 60 } }),
-    at('pve3', 20, 20),
-    at('pve4', 90, 90, { status: 'offline' }),
+    nodeAt('pve1', 30, 40),
+    nodeAt('pve2', 80, 30, { avg: { cpu: 0.1, mem: 30 * GiB, iowait: 0.05, samples: 60 } }),
+    nodeAt('pve3', 20, 20),
+    nodeAt('pve4', 90, 90, { status: 'offline' }),
     node('pve5', { maxcpu: 0, maxmem: 0 }),
   ], [guest(101, 'pve1', 4, { cpu: 0 })], {}, true);
 const cfg = config({ automated_migrations: { maintenance_nodes: ['pve3'] } } as never);

@@ -8,19 +8,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sim } from '../src/engine/state.js';
 import type { SnapshotGuest, SnapshotNode } from '../src/generated/snapshot.js';
-import { cluster, GiB, guest, node } from './helpers/engine.js';
+import { cluster, GiB, guest, nodeAt } from './helpers/engine.js';
 
 const TH = { cpu: 60, mem: 70, iowait: 30 };
 const CAPS = { mem: 90, cpu: 85 };
-/** A node at `cpu` % and `mem` % (100 GiB, 10 cores), now and on average, with `iowait` %. */
-function at(name: string, cpu: number, mem: number, over: Partial<SnapshotNode> = {}, iowait = 0): SnapshotNode {
-  return node(name, { cpu: cpu / 100, mem: mem * GiB, avg: { cpu: cpu / 100, mem: mem * GiB, iowait: iowait / 100, samples: 60 }, ...over });
-}
 const simOf = (nodes: SnapshotNode[], guests: SnapshotGuest[] = [], trackGroups = true) => new Sim(cluster(nodes, guests, {}, true), TH, CAPS, new Set(), trackGroups);
 
 test('sim: a target that lands exactly on a cap is allowed; just over it is not (memory and CPU)', () => {
   // pve2 at 80 % memory and 75 % CPU; a guest of 10 GiB configured and one core lands on 90 % and 85 %.
-  const sim = simOf([at('pve1', 10, 10), at('pve2', 75, 80)], [guest(101, 'pve1', 10, { cpu: 1 }), guest(102, 'pve1', 10.5, { cpu: 1 }), guest(103, 'pve1', 10, { cpu: 1, maxcpu: 2 })]);
+  const sim = simOf([nodeAt('pve1', 10, 10), nodeAt('pve2', 75, 80)], [guest(101, 'pve1', 10, { cpu: 1 }), guest(102, 'pve1', 10.5, { cpu: 1 }), guest(103, 'pve1', 10, { cpu: 1, maxcpu: 2 })]);
   const t = sim.byName.get('pve2')!;
   const ev = (vmid: number) => sim.evaluate(sim.arrival([sim.guest(vmid)!]), t);
   assert.deepEqual([ev(101).worstMemPct, ev(101).worstCpuPct, ev(101).capOk, sim.fits(sim.arrival([sim.guest(101)!]), t)], [90, 85, true, true]);
@@ -29,18 +25,18 @@ test('sim: a target that lands exactly on a cap is allowed; just over it is not 
 });
 
 test('sim: a node exactly at a cap has no room left; just under it has', () => {
-  const sim = simOf([at('pve1', 85, 50), at('pve2', 50, 90), at('pve3', 84, 89)]);
+  const sim = simOf([nodeAt('pve1', 85, 50), nodeAt('pve2', 50, 90), nodeAt('pve3', 84, 89)]);
   assert.deepEqual(['pve1', 'pve2', 'pve3'].map((n) => sim.hasRoom(sim.byName.get(n)!)), [false, false, true]);
 });
 
 test('sim: a node exactly at a threshold is not hot; above it is; iowait makes a node hot but not hot by CPU or memory', () => {
-  const sim = simOf([at('pve1', 60, 70, {}, 30), at('pve2', 61, 10), at('pve3', 10, 71), at('pve4', 10, 10, {}, 31)]);
+  const sim = simOf([nodeAt('pve1', 60, 70, {}, 30), nodeAt('pve2', 61, 10), nodeAt('pve3', 10, 71), nodeAt('pve4', 10, 10, {}, 31)]);
   const hot = (n: string) => [sim.hot(sim.byName.get(n)!), sim.hotCpuMem(sim.byName.get(n)!)];
   assert.deepEqual(['pve1', 'pve2', 'pve3', 'pve4'].map(hot), [[false, false], [true, true], [true, true], [true, false]]);
 });
 
 test('sim: only online, fully read nodes with capacity take part; a guest on an unknown node is left out', () => {
-  const sim = simOf([at('pve1', 10, 10), at('pve2', 10, 10, { maxmem: 0 }), at('pve3', 10, 10, { maxcpu: 0 }), at('pve4', 10, 10, { complete: false }), at('pve5', 10, 10, { status: 'offline' })], [guest(101, 'pve1', 1), guest(102, 'pve9', 1)]);
+  const sim = simOf([nodeAt('pve1', 10, 10), nodeAt('pve2', 10, 10, { maxmem: 0 }), nodeAt('pve3', 10, 10, { maxcpu: 0 }), nodeAt('pve4', 10, 10, { complete: false }), nodeAt('pve5', 10, 10, { status: 'offline' })], [guest(101, 'pve1', 1), guest(102, 'pve9', 1)]);
   assert.deepEqual(sim.nodes.map((n) => n.balanced), [true, false, false, false, false]);
   assert.equal(sim.cpuPct(sim.byName.get('pve3')!), 0, 'no CPU capacity: 0 %, not a division by zero');
   assert.deepEqual([sim.guest(101)?.vmid, sim.guest(102), sim.guest(100), sim.guest(200)], [101, undefined, undefined, undefined]);
@@ -48,15 +44,15 @@ test('sim: only online, fully read nodes with capacity take part; a guest on an 
 
 test('sim: exclude_<name> tags make anti-affinity groups (not a bare exclude_, not other tags), only when tracked', () => {
   const tags = ['exclude_db', 'exclude_', 'db', 'exclude-web'];
-  const sim = simOf([at('pve1', 10, 10), at('pve2', 10, 10)], [guest(101, 'pve1', 1, { tags }), guest(102, 'pve2', 1, { tags: ['exclude_db'] })]);
+  const sim = simOf([nodeAt('pve1', 10, 10), nodeAt('pve2', 10, 10)], [guest(101, 'pve1', 1, { tags }), guest(102, 'pve2', 1, { tags: ['exclude_db'] })]);
   assert.deepEqual(sim.guest(101)!.groups, ['exclude_db']);
   assert.equal(sim.conflict(sim.guest(101)!, sim.byName.get('pve2')!), 'exclude_db', 'VM 102 of the same group is there');
   assert.equal(sim.conflict(sim.guest(101)!, sim.byName.get('pve1')!), null, 'its own node, where it is the only one');
-  assert.deepEqual(simOf([at('pve1', 10, 10)], [guest(101, 'pve1', 1, { tags })], false).guest(101)!.groups, []);
+  assert.deepEqual(simOf([nodeAt('pve1', 10, 10)], [guest(101, 'pve1', 1, { tags })], false).guest(101)!.groups, []);
 });
 
 test('sim: an arrival of several guests weighs all of them; a guest that leaves takes its share off its source', () => {
-  const sim = simOf([at('pve1', 40, 40), at('pve2', 10, 10)], [guest(101, 'pve1', 8, { cpu: 0.5, maxmemGiB: 12 }), guest(102, 'pve1', 4, { cpu: 1, maxmemGiB: 4 })]);
+  const sim = simOf([nodeAt('pve1', 40, 40), nodeAt('pve2', 10, 10)], [guest(101, 'pve1', 8, { cpu: 0.5, maxmemGiB: 12 }), guest(102, 'pve1', 4, { cpu: 1, maxmemGiB: 4 })]);
   const a = sim.arrival([sim.guest(101)!, sim.guest(102)!]);
   assert.deepEqual([a.cpuCores, a.mem / GiB, a.reserve / GiB], [1.5, 12, 16]);
   const t = sim.byName.get('pve2')!;
@@ -70,7 +66,7 @@ test('sim: an arrival of several guests weighs all of them; a guest that leaves 
 
 test('sim: guests that add up to more than their node reports are scaled down on leaving, never below zero', () => {
   // pve1 reports 10 GiB and 1 core used; its guests claim 16 GiB and 2 cores: each leaves with its share.
-  const sim = simOf([at('pve1', 10, 10), at('pve2', 10, 10)], [guest(101, 'pve1', 8, { cpu: 1 }), guest(102, 'pve1', 8, { cpu: 1 })]);
+  const sim = simOf([nodeAt('pve1', 10, 10), nodeAt('pve2', 10, 10)], [guest(101, 'pve1', 8, { cpu: 1 }), guest(102, 'pve1', 8, { cpu: 1 })]);
   const g = sim.guest(101)!;
   assert.deepEqual([g.cpuOut, g.memOut / GiB], [0.5, 5]);
   sim.apply(g, sim.byName.get('pve2')!);

@@ -10,15 +10,12 @@ import assert from 'node:assert/strict';
 import { makePlanner, REASON } from '../src/engine/index.js';
 import { movableUnits } from '../src/engine/optimal/units.js';
 import { commitInOrder, WAITS, type EndMove } from '../src/engine/optimal/order.js';
-import type { SnapshotGuest, SnapshotNode } from '../src/generated/snapshot.js';
-import { cluster, config, GiB, guest, node, NO_HISTORY, NOW } from './helpers/engine.js';
+import type { SnapshotGuest } from '../src/generated/snapshot.js';
+import { cluster, config, guest, nodeAt, NO_HISTORY, NOW } from './helpers/engine.js';
 
-function at(name: string, cpu: number, mem: number): SnapshotNode {
-  return node(name, { cpu: cpu / 100, mem: mem * GiB, avg: { cpu: cpu / 100, mem: mem * GiB, iowait: 0, samples: 60 } });
-}
 /** pve1 at 80 % memory (10 points over), pve2 at 75 % (5 over), pve3 at 20 %, pve4 at 75 %; caps 90 %. */
 function setup(limit: number, guests: SnapshotGuest[], minConfidence = 75) {
-  const snap = cluster([at('pve1', 10, 80), at('pve2', 10, 75), at('pve3', 10, 20), at('pve4', 10, 75)], guests, {}, true);
+  const snap = cluster([nodeAt('pve1', 10, 80), nodeAt('pve2', 10, 75), nodeAt('pve3', 10, 20), nodeAt('pve4', 10, 75)], guests, {}, true);
   const rules = { max_migrations_per_run: limit, max_concurrent_migrations: 10, min_confidence_score: minConfidence };
   const { planner: p, sim } = makePlanner(snap, config({ automated_migrations: { rules } } as never), NO_HISTORY, NOW);
   const { units } = movableUnits(p);

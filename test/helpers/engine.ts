@@ -27,6 +27,14 @@ export function node(name: string, over: Partial<SnapshotNode> = {}): SnapshotNo
   };
 }
 
+/**
+ * A node at `cpuPct` % CPU and `memPct` % memory, now and on the hour average (with `iowaitPct` %),
+ * for tests that set node figures by hand (`cluster(..., keepNodeFigures = true)`).
+ */
+export function nodeAt(name: string, cpuPct: number, memPct: number, over: Partial<SnapshotNode> = {}, iowaitPct = 0): SnapshotNode {
+  return node(name, { cpu: cpuPct / 100, mem: memPct * GiB, avg: { cpu: cpuPct / 100, mem: memPct * GiB, iowait: iowaitPct / 100, samples: 60 }, ...over });
+}
+
 /** A running VM using `memGiB` of `maxmemGiB` (default: the same) and `cpu` of its 1 core. */
 export function guest(vmid: number, nodeName: string, memGiB: number, over: Partial<SnapshotGuest> & { maxmemGiB?: number } = {}): SnapshotGuest {
   const { maxmemGiB, ...rest } = over;
