@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startFakePve, type FakePve } from './fake-pve/server.js';
+import { join } from 'node:path';
+import { startFakePve, TLS_DIR, type FakePve } from './fake-pve/server.js';
 import { allText, clientFor, memoryLogger } from './helpers/pve.js';
 import { PveApiError, PveMigrationUnknownError, PveNetworkError, PveTlsError } from '../src/pve/errors.js';
 import { parseUpid } from '../src/pve/upid.js';
@@ -94,6 +95,22 @@ describe('TLS', () => {
     const c = track(clientFor(other, { caFile: other.caFile }));
     const e = await rejects(c.version(), PveTlsError);
     assert.equal(e.fingerprint, other.fingerprint);
+  });
+
+  test('a chain proxmox_ca_file cannot vouch for is checked again against the built-in authorities', async () => {
+    // The other fake's self-signed certificate stands in for the built-in authorities.
+    const roots = [readFileSync(join(TLS_DIR, 'other.pem'), 'utf8')];
+    const c = track(clientFor(other, { caFile: fake.caFile, roots }));
+    assert.equal((await c.version()).version, '9.1.1');
+    assert.ok(Array.isArray(await c.clusterStatus()));
+    // The CA file is still trusted beside them.
+    const c2 = track(clientFor(fake, { caFile: fake.caFile, roots }));
+    assert.equal((await c2.version()).version, '9.1.1');
+    // A chain neither vouches for is refused, with the reason of the last check.
+    const c3 = track(clientFor(other, { caFile: fake.caFile, roots: [] }));
+    const e = await rejects(c3.version(), PveTlsError);
+    assert.equal(e.fingerprint, other.fingerprint);
+    assert.match(e.reason, /SELF_SIGNED|UNABLE/);
   });
 
   test('a pinned fingerprint accepts that certificate alone, in any spelling', async () => {

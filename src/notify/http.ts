@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { Agent, request } from '../util/http.js';
 
 /**
  * One POST of a notification. Resolves with the response body when the status is 2xx; otherwise
@@ -12,7 +12,7 @@ export async function post(url: string, body: string, headers: Record<string, st
   let res;
   let text: string;
   try {
-    res = await request(url, { method: 'POST', body, headers, signal, dispatcher });
+    res = await request(dispatcher, url, { method: 'POST', body, headers, signal });
     text = await res.body.text().catch(() => '');
   } catch (e) {
     throw new Error(networkError(e));

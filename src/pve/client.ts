@@ -6,8 +6,8 @@
  * Imports nothing of ours but types: the caller passes a logger.
  */
 import { readFileSync } from 'node:fs';
-import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls';
-import { Agent, buildConnector, request } from 'undici';
+import { createSecureContext, rootCertificates, type TLSSocket } from 'node:tls';
+import { Agent, buildConnector, request, type Connector } from '../util/http.js';
 import type { Config } from '../config/load.js';
 import { PveApiError, PveError, PveMigrationUnknownError, PveNetworkError, PveTlsError, parsePermissionMessage } from './errors.js';
 import { parseUpid } from './upid.js';
@@ -54,6 +54,8 @@ export interface PveClientOptions {
   caFile?: string;
   /** PEM text of an extra CA (tests). */
   ca?: string;
+  /** The built-in authorities trusted beside caFile: tls.rootCertificates (tests give their own). */
+  roots?: readonly string[];
   /** SHA-256 fingerprint (colon hex): accept this certificate alone. */
   fingerprint?: string;
   /** Whole request, connecting included. Default 15 000. */
@@ -153,6 +155,88 @@ export interface FindTaskOptions {
   exclude?: string[];
 }
 
+/**
+ * The TLS check of every connection: a pinned fingerprint, else the chain verified against
+ * proxmox_ca_file (plus the built-in authorities), else against the built-in authorities alone,
+ * or nothing at all when proxmox_verify_ssl is false (warned about).
+ *
+ * With a CA file the chain is checked against that file alone first, and only a chain it cannot
+ * vouch for is checked again against the built-in authorities plus the file: the trust the option
+ * has always given, but parsing the ~140 built-in authorities costs 50-70 ms of CPU, which a
+ * cluster signed by its own CA (the usual case) no longer pays. A host that needed them is
+ * checked against them directly from then on. One TLS context of each kind for all connections:
+ * creating one per connection (tls.connect with a `ca` list) had cost a tick 120 ms.
+ */
+function tlsConnector(opts: PveClientOptions, timeout: number, log: PveLogger): Connector {
+  const verify = opts.verifySsl !== false;
+  const pin = opts.fingerprint ? normalizeFingerprint(opts.fingerprint) : null;
+  // A pinned fingerprint is the stronger check: it holds even with proxmox_verify_ssl false.
+  const mode: 'insecure' | 'pin' | 'verify' = pin ? 'pin' : !verify ? 'insecure' : 'verify';
+  if (mode === 'insecure') {
+    log.warn('proxmox_verify_ssl is false: the API certificate is not checked, so anyone on the path can read the token; set proxmox_ca_file or proxmox_fingerprint instead');
+  }
+  const extra = extraCa(opts);
+  const connector = (ca?: string[]): Connector =>
+    buildConnector({
+      rejectUnauthorized: false,
+      ...(ca ? { secureContext: createSecureContext({ ca }) } : {}),
+      timeout,
+      // Each new connection is checked in full (no session resumption that would skip the check).
+      maxCachedSessions: 0,
+    });
+  const base = connector(extra === null ? undefined : [extra]);
+  let withRoots: Connector | null = null;
+  const needsRoots = new Set<string>();
+  const check = (o: Parameters<Connector>[0], cb: Parameters<Connector>[1], retry: boolean): Parameters<Connector>[1] => (err, socket) => {
+    if (err || !socket) return cb(err ?? new Error('no socket'), null);
+    if (mode === 'insecure') return cb(null, socket);
+    const tls = socket as TLSSocket;
+    const raw = tls.getPeerCertificate?.()?.fingerprint256;
+    const fp = raw ? normalizeFingerprint(raw) : null;
+    const where = `${o.hostname}:${o.port || opts.port || 8006}`;
+    if (mode === 'pin') {
+      if (fp && fp === pin) return cb(null, socket);
+      socket.destroy();
+      return cb(
+        new PveTlsError(
+          `TLS: the certificate of ${where} has SHA-256 fingerprint ${fp ?? '(none)'}, not the one in proxmox_fingerprint (${pin}); ` +
+            `if the node's certificate was renewed, check the new one (pvenode cert info) and update proxmox_fingerprint, or use proxmox_ca_file`,
+          where,
+          fp,
+          'FINGERPRINT_MISMATCH',
+        ),
+        null,
+      );
+    }
+    if (tls.authorized) return cb(null, socket);
+    socket.destroy();
+    if (retry) {
+      needsRoots.add(where);
+      withRoots ??= connector([...(opts.roots ?? rootCertificates), extra!]);
+      return withRoots(o, check(o, cb, false));
+    }
+    const reason = String(tls.authorizationError ?? 'UNKNOWN');
+    return cb(new PveTlsError(`TLS: the certificate of ${where} is not trusted (${reason}); it presented SHA-256 fingerprint ${fp ?? '(none)'}: ${TLS_HELP(fp)}`, where, fp, reason), null);
+  };
+  return (o, cb) => {
+    const where = `${o.hostname}:${o.port || opts.port || 8006}`;
+    if (withRoots && needsRoots.has(where)) return withRoots(o, check(o, cb, false));
+    return base(o, check(o, cb, mode === 'verify' && extra !== null));
+  };
+}
+
+/** The PEM of proxmox_ca_file (or of `ca`, in tests); null when neither is given. */
+function extraCa(opts: PveClientOptions): string | null {
+  if (opts.caFile) {
+    try {
+      return readFileSync(opts.caFile, 'utf8');
+    } catch (e) {
+      throw new PveError(`proxmox_ca_file ${opts.caFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  return opts.ca ?? null;
+}
+
 export class PveClient {
   readonly hosts: string[];
   readonly port: number;
@@ -186,66 +270,7 @@ export class PveClient {
     const maxConcurrency = opts.maxConcurrency ?? 6;
     this.sem = new Semaphore(maxConcurrency);
 
-    const verify = opts.verifySsl !== false;
-    const pin = opts.fingerprint ? normalizeFingerprint(opts.fingerprint) : null;
-    // One TLS context for every connection: parsing the ~140 built-in roots plus the extra CA
-    // costs about 20 ms, and doing it per connection (tls.connect with a `ca` list) cost a tick
-    // 120 ms.
-    let secureContext: SecureContext | undefined;
-    if (opts.caFile || opts.ca) {
-      let extra = opts.ca ?? '';
-      if (opts.caFile) {
-        try {
-          extra = readFileSync(opts.caFile, 'utf8');
-        } catch (e) {
-          throw new PveError(`proxmox_ca_file ${opts.caFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-        }
-      }
-      secureContext = createSecureContext({ ca: [...rootCertificates, extra] });
-    }
-    // A pinned fingerprint is the stronger check: it holds even with proxmox_verify_ssl false.
-    const mode: 'insecure' | 'pin' | 'verify' = pin ? 'pin' : !verify ? 'insecure' : 'verify';
-    if (mode === 'insecure') {
-      this.log.warn('proxmox_verify_ssl is false: the API certificate is not checked, so anyone on the path can read the token; set proxmox_ca_file or proxmox_fingerprint instead');
-    }
-    const base = buildConnector({
-      rejectUnauthorized: false,
-      ...(secureContext ? { secureContext } : {}),
-      timeout: opts.connectTimeoutMs ?? Math.min(this.timeoutMs, 5_000),
-      // Each new connection is checked in full (no session resumption that would skip the check).
-      maxCachedSessions: 0,
-    });
-    const connect: buildConnector.connector = (o, cb) => {
-      base(o, (err, socket) => {
-        if (err || !socket) return cb(err ?? new Error('no socket'), null);
-        if (mode === 'insecure') return cb(null, socket);
-        const tls = socket as TLSSocket;
-        const raw = tls.getPeerCertificate?.()?.fingerprint256;
-        const fp = raw ? normalizeFingerprint(raw) : null;
-        const where = `${o.hostname}:${o.port || this.port}`;
-        if (mode === 'pin') {
-          if (fp && fp === pin) return cb(null, socket);
-          socket.destroy();
-          return cb(
-            new PveTlsError(
-              `TLS: the certificate of ${where} has SHA-256 fingerprint ${fp ?? '(none)'}, not the one in proxmox_fingerprint (${pin}); ` +
-                `if the node's certificate was renewed, check the new one (pvenode cert info) and update proxmox_fingerprint, or use proxmox_ca_file`,
-              where,
-              fp,
-              'FINGERPRINT_MISMATCH',
-            ),
-            null,
-          );
-        }
-        if (tls.authorized) return cb(null, socket);
-        const reason = String(tls.authorizationError ?? 'UNKNOWN');
-        socket.destroy();
-        return cb(
-          new PveTlsError(`TLS: the certificate of ${where} is not trusted (${reason}); it presented SHA-256 fingerprint ${fp ?? '(none)'}: ${TLS_HELP(fp)}`, where, fp, reason),
-          null,
-        );
-      });
-    };
+    const connect = tlsConnector(opts, opts.connectTimeoutMs ?? Math.min(this.timeoutMs, 5_000), this.log);
     this.agent = new Agent({ connect, keepAliveTimeout: 30_000, connections: maxConcurrency, pipelining: 1 });
   }
 
@@ -348,11 +373,10 @@ export class PveClient {
     this.requestCount++;
     let sent = false;
     try {
-      const res = await request(url, {
+      const res = await request(this.agent, url, {
         method: method as 'GET',
         headers,
         body,
-        dispatcher: this.agent,
         signal: ac.signal,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
