@@ -7,6 +7,7 @@
  * PROPERTY_RUNS cases each (the mutate script sets a small number).
  */
 await import('./engine-score.test.js');
+await import('./engine-names.test.js');
 await import('./engine-sim.test.js');
 await import('./engine-mutants.test.js');
 await import('./engine-windows.test.js');

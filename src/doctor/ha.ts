@@ -7,9 +7,9 @@ import { HaPlacement, ruleName } from '../engine/ha.js';
 import type { PveClient } from '../pve/client.js';
 import { takeSnapshot } from '../pve/snapshot.js';
 import type { Check } from './doctor.js';
+import { byName } from '../engine/names.js';
 
 const guests = (n: number) => `${n === 1 ? 'its guest' : `its ${n} guests`}`;
-const byName = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
 
 /** Where HA lets the rule's guests go (the nodes no guest of the rule is refused), in words. */
 function nodeRuleLine(r: SnapshotHaRule, ha: HaPlacement, snap: ClusterSnapshot): string {

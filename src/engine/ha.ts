@@ -13,6 +13,7 @@
  * rule") and `comovers` ("which guests arrive with G"). Everything else is bookkeeping for them.
  */
 import type { ClusterSnapshot, SnapshotHaRule } from '../generated/snapshot.js';
+import { byName } from './names.js';
 
 export interface Skip {
   reason: string;
@@ -46,7 +47,6 @@ export const BUSY_STATES = new Set(['error', 'freeze', 'fence', 'recovery', 'mig
 const label = (sid: string, vmid: number) => `${sid.startsWith('ct:') ? 'CT' : 'VM'} ${vmid}`;
 /** "HA rule 'db-pin'", or for a PVE 8 group (named 'group:db' in the snapshot) "HA group 'db'". */
 export const ruleName = (name: string) => (name.startsWith('group:') ? `HA group '${name.slice(6)}'` : `HA rule '${name}'`);
-const byName = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
 
 export class HaPlacement {
   /** The snapshot carries HA data (snapshots written before HA rules were read do not). */

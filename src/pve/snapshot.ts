@@ -11,6 +11,7 @@ import { PveApiError, PveError } from './errors.js';
 import { buildHa, readHaPlacement, type HaPlacementInput } from './ha-read.js';
 import { MIGRATION_TASK_TYPES } from '../engine/rules.js';
 import { bool, taskRunning, type ClusterTaskEntry, type ClusterStatusEntry, type HaStatusEntry, type ResourceEntry, type RrdPoint } from './types.js';
+import { byName } from '../engine/names.js';
 
 
 /** Tags as Proxmox stores them ("a;b"), tolerating "," and spaces; lower-cased, no empties, no duplicates. */
@@ -144,7 +145,7 @@ export async function takeSnapshot(client: PveClient, opts: SnapshotOptions = {}
   );
   // Settle everything before deciding, so no request is left running when one fails.
   const [resources, statusR, tasks, haR, optR, rrdR, haPlacement] = await Promise.all([resourcesP, statusP, tasksP, haP, optionsP, rrdP, placementP]);
-  if (opts.strict && failures.length) throw new SnapshotReadError(failures.sort((a, b) => a.read.localeCompare(b.read, undefined, { numeric: true })));
+  if (opts.strict && failures.length) throw new SnapshotReadError(failures.sort((a, b) => byName(a.read, b.read)));
   // Without them there is nothing to describe.
   if (resources instanceof Error) throw resources;
   if (tasks instanceof Error) throw tasks;
@@ -244,7 +245,7 @@ function nodesOf(input: SnapshotInput, statusNodes: Map<string, StatusEntry>, lr
     unknowns.push(`node ${name}: listed by /cluster/status but not by /cluster/resources (token lacks Sys.Audit on /nodes/${name}?)`);
     nodes.push({ name, status: bool(m.online) ? 'unknown' : 'offline', cpu: 0, maxcpu: 0, mem: 0, maxmem: 0, avg: null, ha_state: lrm.get(name) ?? null, complete: false });
   }
-  return nodes.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  return nodes.sort((a, b) => byName(a.name, b.name));
 }
 
 /** One node of /cluster/resources: its figures, its hour averages, and whether all of it is known. */
