@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../util/errors.js';
 import { packageVersion } from '../util/resources.js';
 
@@ -33,12 +33,16 @@ function commandsFor(argv: readonly string[]): Array<() => Promise<Command>> {
   const named = args.find((a) => !a.startsWith('-'));
   const one = COMMANDS.find(([name]) => name === named);
   if (one) return [one[1]];
-  if (named === undefined && args.length && args.every((a) => a === '-V' || a === '--version')) return [];
+  if (versionOnly(argv)) return [];
   return COMMANDS.map(([, load]) => load);
 }
 
+/** `proxbalance --version` (or -V), nothing else. */
+const versionOnly = (argv: readonly string[]) => argv.length > 2 && argv.slice(2).every((a) => a === '-V' || a === '--version');
+
 /** The program with the commands `argv` needs (all of them without `argv`). */
 export async function buildProgram(argv?: readonly string[]): Promise<Command> {
+  const { Command } = await import('commander');
   const program = new Command('proxbalance')
     .description('Keeps a Proxmox VE cluster balanced by live-migrating VMs and containers, automatically and safely.')
     .version(packageVersion(), '-V, --version')
@@ -64,6 +68,12 @@ export async function withHint(e: Error): Promise<string> {
 
 /** Runs the CLI; resolves to the exit code (0 done, 1 runtime failure, 2 usage or config error). */
 export async function main(argv: string[]): Promise<number> {
+  // The version alone is answered before commander loads: that would be a third of its CPU.
+  if (versionOnly(argv)) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return EXIT_OK;
+  }
+  const { CommanderError } = await import('commander');
   const program = await buildProgram(argv);
   // exitOverride is not inherited by commands built apart and added: set it on each.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
