@@ -9,7 +9,7 @@ import { haltMessage } from '../history/queries.js';
 import { PveClient, clientOptionsFromConfig } from '../pve/client.js';
 import { SnapshotReadError, takeSnapshot } from '../pve/snapshot.js';
 import { comparePlanners, plan as makePlan, recheckMove, type RecheckMove } from '../engine/index.js';
-import { loadHighs, solverFor } from '../solver/highs.js';
+import { loadHighs, settleWasmTiering, solverFor } from '../solver/highs.js';
 import { PveError } from '../pve/errors.js';
 import type { MipSolver, Plan } from '../engine/index.js';
 import { GATE_REASON, timeGates } from '../engine/gates.js';
@@ -124,6 +124,12 @@ async function acquireTickLock(historyPath: string, opts: TickOptions, result: T
   }
 }
 
+/** The tick's API client, made before its first request: WebAssembly's tiering is settled first. */
+function tickClient(cfg: LoadedConfig['config'], secret: string, compare: boolean): PveClient {
+  settleWasmTiering(cfg, compare);
+  return new PveClient(clientOptionsFromConfig(cfg, secret, log));
+}
+
 function newTick(loaded: LoadedConfig, opts: TickOptions, secret: string, result: TickResult): Tick {
   const cfg = loaded.config;
   const am = cfg.automated_migrations;
@@ -136,7 +142,7 @@ function newTick(loaded: LoadedConfig, opts: TickOptions, secret: string, result
   const t: Tick = {
     loaded, cfg, am, opts, now, stopping: opts.stopping ?? (() => false), historyPath: cfg.history_file, result, startedAt, runId, dryRun,
     notifier: new TickNotifier(loaded, runId, now), records: [], client: null,
-    getClient: () => (t.client ??= new PveClient(clientOptionsFromConfig(cfg, secret, log))),
+    getClient: () => (t.client ??= tickClient(cfg, secret, Boolean(opts.compare))),
     append: (r) => {
       appendRecord(t.historyPath, r);
       t.records.push(r);

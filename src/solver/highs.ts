@@ -4,6 +4,7 @@
  * time the plan reports). A greedy tick never imports it (see `solverFor`).
  */
 import type { ProxbalanceConfig } from '../generated/config.js';
+import { setFlagsFromString } from 'node:v8';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { MipModel, MipResult, MipSolver } from '../engine/optimal/types.js';
 
@@ -17,6 +18,19 @@ export function loadHighs(): Promise<MipSolver> {
   // The package's ESM build has a default export; TypeScript (module node16) types it as the CommonJS module.
   loading ??= import('highs').then(async (m) => wrap(await ((m as unknown as { default: Loader }).default)()));
   return loading;
+}
+
+/**
+ * A process that will not solve keeps its WebAssembly on V8's baseline compiler (Liftoff). The
+ * only other WebAssembly is undici's HTTP parser (llhttp): once it is hot, V8 recompiles its one
+ * large parsing function with the optimising compiler, about 180 ms of CPU in every tick whatever
+ * the cluster's size, and the process waits for that compile before it exits; the baseline code
+ * parses a tick's few MB for less. HiGHS needs the optimising tier, so a tick that may solve keeps
+ * it. V8's flags are process-wide and read when code is compiled: call this before the first
+ * HTTPS connection.
+ */
+export function settleWasmTiering(config: ProxbalanceConfig, compare: boolean): void {
+  if (config.automated_migrations.planner === 'greedy' && !compare) setFlagsFromString('--liftoff-only');
 }
 
 /** The solver the configured planner needs: none for greedy (nothing is loaded). */

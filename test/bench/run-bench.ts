@@ -2,7 +2,8 @@
  * Benchmark of one whole `proxbalance run --dry-run` process against the fake Proxmox VE over
  * HTTPS, start-up included: wall time, CPU time of the process (user + system), API requests,
  * peak RSS, and the data floor: the same GET requests fetched in parallel by one curl process
- * from the same server (what no client can beat). Then `proxbalance --version`. The CLI gets the
+ * from the same server (what no client can beat), and the Node.js floor (the same reads by a
+ * Node.js process that does nothing else). Then `proxbalance --version`. The CLI gets the
  * environment a systemd unit gives it (no NODE_EXTRA_CA_CERTS). Prints Markdown. One guest
  * in ten is HA-managed, held by node-affinity rules (one per node, failback on) with a few
  * positive and negative resource-affinity pairs, so the snapshot reads the HA rules (7 + N
@@ -60,6 +61,41 @@ async function dataFloor(fake: FakePve, gets: readonly RequestRecord[]): Promise
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+/**
+ * The least a Node.js client does for the same reads: one process that loads undici, opens the
+ * same 6 verified HTTPS connections, fetches these GETs and parses their JSON, nothing else (no
+ * config, logger, snapshot, plan or history). What proxbalance adds is the rest of the tick.
+ */
+function nodeFloor(fake: FakePve, gets: readonly RequestRecord[]): Promise<{ ms: number; cpuMs: number }> {
+  const urls = gets.map((r) => `/api2/json${r.path}${r.query}`);
+  const script = `
+    const { readFileSync } = await import('node:fs');
+    const { createSecureContext } = await import('node:tls');
+    const { Agent, buildConnector, request } = await import(${JSON.stringify(join(ROOT, 'dist', 'src', 'util', 'http.js'))});
+    const connect = buildConnector({ secureContext: createSecureContext({ ca: readFileSync(${JSON.stringify(fake.caFile)}, 'utf8') }) });
+    const agent = new Agent({ connect, connections: 6, pipelining: 1 });
+    const urls = ${JSON.stringify(urls)};
+    await Promise.all(urls.map(async (u) => {
+      const res = await request(agent, 'https://${fake.host}:${fake.port}' + u, { method: 'GET', headers: { authorization: process.env.PVE_AUTH } });
+      JSON.parse(await res.body.text());
+    }));
+    await agent.close();
+    const r = process.resourceUsage();
+    process.stderr.write('BENCH cpu_us=' + (r.userCPUTime + r.systemCPUTime) + '\\n');`;
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    // With the tick's own setting for WebAssembly (a greedy tick parses HTTP on the baseline compiler).
+    const child = spawn(process.execPath, ['--liftoff-only', '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...cliEnv, PVE_AUTH: `PVEAPIToken=${fake.tokenId}=${fake.tokenSecret}` } });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject).on('close', (code) => {
+      const m = /BENCH cpu_us=(\d+)/.exec(err);
+      if (code !== 0 || !m) return reject(new Error(`node floor failed (exit ${code}): ${err.slice(0, 500)}`));
+      resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: Number(m[1]) / 1000 });
+    });
+  });
+}
+
 /** Every tenth guest HA-managed, pinned to its node (failback on); pairs kept together or apart. */
 function addHaRules(s: FakeState): void {
   const ha = s.guests.filter((g, i) => i % 10 === 0 && !g.template);
@@ -90,18 +126,20 @@ for (const [nodes, guests] of sizes) {
     const gets = fake.requests.log.filter((x) => x.method === 'GET');
     const requests = fake.requests.total();
     fake.requests.reset();
-    results.push({ ...r, requests, floorMs: await dataFloor(fake, gets) });
+    const floorMs = await dataFloor(fake, gets);
+    const node = await nodeFloor(fake, gets);
+    results.push({ ...r, requests, floorMs, nodeMs: node.ms, nodeCpuMs: node.cpuMs });
   }
   const snapshotBound = 7 + nodes;
   const wall = med(results.map((r) => r.ms));
   const floor = med(results.map((r) => r.floorMs));
-  rows.push(`| ${nodes} / ${guests} | ${wall.toFixed(0)} ms | ${med(results.map((r) => r.cpuMs)).toFixed(0)} ms | ${floor.toFixed(0)} ms | ${(wall / floor).toFixed(2)} × | ${med(results.map((r) => r.requests))} (snapshot bound ${snapshotBound}, + 1 precondition per planned move) | ${med(results.map((r) => r.rssMiB)).toFixed(0)} MiB | ${results.every((r) => r.code === 0) ? 'ok' : 'FAILED'} |`);
+  rows.push(`| ${nodes} / ${guests} | ${wall.toFixed(0)} ms | ${med(results.map((r) => r.cpuMs)).toFixed(0)} ms | ${floor.toFixed(0)} ms | ${(wall / floor).toFixed(2)} × | ${med(results.map((r) => r.nodeMs)).toFixed(0)} ms, ${med(results.map((r) => r.nodeCpuMs)).toFixed(0)} ms CPU | ${med(results.map((r) => r.requests))} (snapshot bound ${snapshotBound}, + 1 precondition per planned move) | ${med(results.map((r) => r.rssMiB)).toFixed(0)} MiB | ${results.every((r) => r.code === 0) ? 'ok' : 'FAILED'} |`);
   await fake.close();
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(`node ${process.version}, planner ${planner}, ${repeats} runs each, median; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-console.log('| nodes / guests | wall time (whole process) | CPU (user + system) | data floor (curl, parallel) | wall / floor | API requests | peak RSS | exit |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('| nodes / guests | wall time (whole process) | CPU (user + system) | data floor (curl, parallel) | wall / floor | Node.js floor (wall, CPU) | API requests | peak RSS | exit |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 
 // `proxbalance --version`: start-up alone.
