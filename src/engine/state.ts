@@ -151,8 +151,11 @@ function simGuest(g: SnapshotGuest, nodeIdx: number, trackGroups: boolean): SimG
     running,
     cpuCores: running ? g.cpu * g.maxcpu : 0,
     mem,
-    cpuOut: 0,
-    memOut: 0,
+    // Set once its node is complete (scaleOutflows). Not a number until then, which also makes
+    // them fractional fields from the start: storing the first fraction into a field created as
+    // 0 makes V8 re-shape all 10,000 guests (20 ms of a plan).
+    cpuOut: Number.NaN,
+    memOut: Number.NaN,
     // Worst case on the target: all its configured memory, also for a stopped guest (it may
     // be started there: onboot, HA, a person).
     reserve: Math.max(g.maxmem, g.mem),
