@@ -64,6 +64,25 @@ test('sim: an arrival of several guests weighs all of them; a guest that leaves 
   assert.equal(sim.guest(101)!.node, t.idx);
 });
 
+test('sim: on a node at its CPU ceiling whose guests use more, their sum is its load and each leaves with all of it', () => {
+  // pve1's 10 cores all busy (now and on average); its guests use 8 + 7 cores: the demand is 150 %.
+  const guests = [guest(101, 'pve1', 8, { cpu: 1, maxcpu: 8 }), guest(102, 'pve1', 8, { cpu: 1, maxcpu: 7 })];
+  const sim = simOf([nodeAt('pve1', 100, 10), nodeAt('pve2', 10, 10)], guests);
+  const pve1 = sim.byName.get('pve1')!;
+  assert.deepEqual([sim.cpuPct(pve1), sim.worstCpuPct(pve1)], [150, 150]);
+  const g = sim.guest(101)!;
+  assert.equal(g.cpuOut, 8);
+  sim.apply(g, sim.byName.get('pve2')!);
+  assert.equal(sim.cpuPct(pve1), 70);
+  // At the ceiling on its hour's average only, the same.
+  const avgOnly = simOf([nodeAt('pve1', 100, 10, { cpu: 0.5 }), nodeAt('pve2', 10, 10)], guests);
+  assert.equal(avgOnly.guest(101)!.cpuOut, 8);
+  // Just under the ceiling (98 %), the figures disagree rather than saturate: shares scaled down.
+  const under = simOf([nodeAt('pve1', 98, 10), nodeAt('pve2', 10, 10)], guests);
+  assert.ok(Math.abs(under.cpuPct(under.byName.get('pve1')!) - 98) < 1e-9);
+  assert.ok(Math.abs(under.guest(101)!.cpuOut - (8 * 9.8) / 15) < 1e-9);
+});
+
 test('sim: guests that add up to more than their node reports are scaled down on leaving, never below zero', () => {
   // pve1 reports 10 GiB and 1 core used; its guests claim 16 GiB and 2 cores: each leaves with its share.
   const sim = simOf([nodeAt('pve1', 10, 10), nodeAt('pve2', 10, 10)], [guest(101, 'pve1', 8, { cpu: 1 }), guest(102, 'pve1', 8, { cpu: 1 })]);

@@ -108,6 +108,9 @@ function percent(used: number, total: number): number {
   return used > 0 ? 100 : 0;
 }
 
+/** A node's CPU figure at or above this share of its cores: at its ceiling (see Sim.scaleOutflows). */
+export const SATURATED = 0.99;
+
 const finite = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : 0);
 
 /** A snapshot node as the simulator models it (figures in cores and bytes; see SimNode). */
@@ -236,6 +239,10 @@ export class Sim {
   /**
    * What leaving takes off node `nd` (see SimGuest.cpuOut): when its guests' figures add up to more
    * than the node reports, each guest's share is scaled down so the node never goes below zero.
+   * Except on a node at its CPU ceiling (all its cores busy, now or on the hour's average): its
+   * figure stops at 100 % while its guests' demand does not, so their sum is its CPU load and each
+   * leaves with all of its share. Scaled down, every move off a saturated node looked smaller than
+   * it is, and the exact planner's "fewest moves" answered a smaller problem than the real one.
    */
   private scaleOutflows(nd: SimNode): void {
     let cores = 0;
@@ -243,6 +250,10 @@ export class Sim {
     for (const sg of this.guestsOn[nd.idx]!) {
       cores += sg.cpuCores;
       mem += sg.mem;
+    }
+    if (cores > nd.worstCpu && nd.worstCpu >= SATURATED * nd.maxcpu) {
+      nd.cpuCores = cores;
+      nd.worstCpu = cores;
     }
     const fc = cores > nd.cpuCores ? Math.max(0, nd.cpuCores) / cores : 1;
     const fm = mem > nd.mem ? Math.max(0, nd.mem) / mem : 1;
