@@ -81,6 +81,14 @@ test('sim: on a node at its CPU ceiling whose guests use more, their sum is its 
   const under = simOf([nodeAt('pve1', 98, 10), nodeAt('pve2', 10, 10)], guests);
   assert.ok(Math.abs(under.cpuPct(under.byName.get('pve1')!) - 98) < 1e-9);
   assert.ok(Math.abs(under.guest(101)!.cpuOut - (8 * 9.8) / 15) < 1e-9);
+  // At exactly 99 %, at the ceiling.
+  const at99 = simOf([nodeAt('pve1', 99, 10), nodeAt('pve2', 10, 10)], guests);
+  assert.equal(at99.guest(101)!.cpuOut, 8);
+  // Guests adding up to exactly the ceiling figure use no more than it shows: nothing is raised,
+  // and against the lower average basis (99.5 % of 10 cores) each share is scaled down.
+  const exact = simOf([nodeAt('pve1', 99.5, 10, { cpu: 1 }), nodeAt('pve2', 10, 10)], [guest(101, 'pve1', 8, { cpu: 1, maxcpu: 6 }), guest(102, 'pve1', 8, { cpu: 1, maxcpu: 4 })]);
+  assert.ok(Math.abs(exact.cpuPct(exact.byName.get('pve1')!) - 99.5) < 1e-9);
+  assert.ok(Math.abs(exact.guest(101)!.cpuOut - 6 * 0.995) < 1e-9);
 });
 
 test('sim: guests that add up to more than their node reports are scaled down on leaving, never below zero', () => {
