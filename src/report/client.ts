@@ -94,7 +94,7 @@ export const CLIENT_JS = String.raw`(function () {
     charts.push(new uPlot({
       width: width(el), height: 240, series: [{ label: 'node' }, mk(-1, 'before', '--before'), mk(1, 'after (planned)', '--after')],
       axes: axes(categorical(nl.rows.map(function (r) { return r.node; }))),
-      scales: { x: { time: false, range: [-0.5, nl.rows.length - 0.5] }, y: { range: [0, 100] } },
+      scales: { x: { time: false, range: [-0.5, nl.rows.length - 0.5] }, y: { range: function (u, min, max) { return [0, Math.max(100, max)]; } } },
       hooks: { draw: [lineHook([{ value: threshold, label: 'hot threshold', color: '--timeout', dash: true }, { value: cap, label: 'target cap', color: '--fail', dash: false }])] },
     }, [idx, before, after], el));
   }
