@@ -85,11 +85,16 @@ export function buildModel(p: Planner, units: Unit[]): BuiltModel {
   return { mip: b.m, yCols, penaltyCols: b.penalty };
 }
 
-/** Caps (worst case, on nodes that receive), hot thresholds with their excess. */
+/**
+ * Caps (worst case, on nodes that receive), hot thresholds with their excess. A node without room
+ * now receives nothing (its columns are fixed at 0, see buildModel) and has no cap row: like the
+ * greedy planner, the model does not ask a node already over a cap to get under it, only to shed
+ * what it can (a cap row there made the model infeasible when its movable guests were too few).
+ */
 function nodeRows(p: Planner, b: Builder, n: SimNode, inTo: Array<{ u: Unit; c: number }>, outOf: Array<{ u: Unit; c: number }>): void {
   const sim = p.sim;
   const memG = n.maxmem / GiB;
-  if (inTo.length) {
+  if (inTo.length && sim.hasRoom(n)) {
     const capMem = new Map<number, number>();
     const capCpu = new Map<number, number>();
     for (const { u, c } of inTo) {
@@ -97,8 +102,9 @@ function nodeRows(p: Planner, b: Builder, n: SimNode, inTo: Array<{ u: Unit; c: 
       add(capCpu, c, u.a.cpuCores);
     }
     for (const { u, c } of outOf) {
-      add(capMem, c, -out(u, n.idx, 'mem') / GiB);
-      add(capCpu, c, -out(u, n.idx, 'cpu'));
+      const o = leaving(u);
+      add(capMem, c, -o.mem / GiB);
+      add(capCpu, c, -o.cpu);
     }
     b.row(capMem, -Infinity, (sim.caps.mem / 100) * memG - n.worstMem / GiB);
     b.row(capCpu, -Infinity, (sim.caps.cpu / 100) * n.maxcpu - n.worstCpu);
@@ -111,8 +117,9 @@ function nodeRows(p: Planner, b: Builder, n: SimNode, inTo: Array<{ u: Unit; c: 
     add(cpu, c, u.a.cpuCores);
   }
   for (const { u, c } of outOf) {
-    add(mem, c, -out(u, n.idx, 'mem') / GiB);
-    add(cpu, c, -out(u, n.idx, 'cpu'));
+    const o = leaving(u);
+    add(mem, c, -o.mem / GiB);
+    add(cpu, c, -o.cpu);
   }
   const eMem = b.col(W_EXCESS, 0, Infinity, false);
   const eCpu = b.col(W_EXCESS, 0, Infinity, false);
@@ -121,9 +128,14 @@ function nodeRows(p: Planner, b: Builder, n: SimNode, inTo: Array<{ u: Unit; c: 
   b.row(new Map([...cpu, [eCpu, -n.maxcpu / 100]]), -Infinity, (p.th.cpu / 100) * n.maxcpu - n.cpuCores);
 }
 
-/** What unit `u` takes off its source when it leaves (scaled as the simulator does: never below zero). */
-function out(u: Unit, node: number, what: 'mem' | 'cpu'): number {
-  return u.guests.filter((g) => g.node === node).reduce((s, g) => s + (what === 'mem' ? g.memOut : g.cpuOut), 0);
+/** What unit `u` takes off its source when it leaves, as the simulator counts it (a unit's guests share one node). */
+function leaving(u: Unit): { mem: number; cpu: number } {
+  const o = { mem: 0, cpu: 0 };
+  for (const g of u.guests) {
+    o.mem += g.memOut;
+    o.cpu += g.cpuOut;
+  }
+  return o;
 }
 
 /** exclude_* groups: at most one member per node at the end; an existing excess may stay (at W_GROUP each) but never grows. */
