@@ -58,3 +58,33 @@ test('order: a move that would breach a cap now waits for the move that makes ro
   assert.equal(commitInOrder(none.p, [none.to(102, 'pve4'), none.to(103, 'pve4')], 2), 2);
   assert.deepEqual([none.p.moves, none.p.skipped.size], [[], 0]);
 });
+
+test('order: a move the target filter refuses now (Proxmox lacks its storage there) is never made, whatever the end state says; it waits', () => {
+  const guests = [guest(101, 'pve1', 8, { local: { disks_bytes: 0, resources: [], not_allowed: { pve3: "storage 'fast' is not available" } } }), guest(102, 'pve1', 4)];
+  const { p, to } = setup(10, guests);
+  assert.equal(commitInOrder(p, [to(101, 'pve3'), to(102, 'pve3')], 2), 1);
+  assert.deepEqual(p.moves.map((m) => [m.vmid, m.target]), [[102, 'pve3']]);
+  assert.equal(p.skipped.get(101)!.reason, WAITS);
+});
+
+test('order: an exclude-group fix comes before any load move, as an anti-affinity move that names the group', () => {
+  // VM 201 and VM 202 share exclude_db on pve2; pve1 is the hotter node, yet the group is fixed first.
+  const guests = [guest(102, 'pve1', 8), guest(201, 'pve2', 2, { tags: ['exclude_db'] }), guest(202, 'pve2', 2, { tags: ['exclude_db'] })];
+  const { p, to } = setup(10, guests);
+  assert.equal(commitInOrder(p, [to(102, 'pve3'), to(202, 'pve3')], 2), 0);
+  assert.deepEqual(p.moves.map((m) => [m.vmid, m.kind]), [[202, 'anti-affinity'], [102, 'load']]);
+  assert.equal(p.moves[0]!.reason, 'vm202 shares exclude_db with another guest on pve2; pve3 has no exclude_db guest and room: 20 % → 22 % memory; optimal plan: 2 move(s) in all');
+});
+
+test('order: a move onto a node that holds another member of its exclude group is never made; a member alone on its node moves as a load move', () => {
+  // VM 101 (exclude_db, alone on pve1) may not join VM 301 (exclude_db) on pve3.
+  const guests = [guest(101, 'pve1', 8, { tags: ['exclude_db'] }), guest(102, 'pve1', 4), guest(301, 'pve3', 2, { tags: ['exclude_db'] })];
+  const { p, to } = setup(10, guests);
+  assert.equal(commitInOrder(p, [to(101, 'pve3'), to(102, 'pve3')], 2), 1);
+  assert.deepEqual(p.moves.map((m) => [m.vmid, m.target, m.kind]), [[102, 'pve3', 'load']]);
+  assert.equal(p.skipped.get(101)!.reason, WAITS);
+  // Without VM 301 there, VM 101 goes, and as a load move: its group is not violated where it is.
+  const alone = setup(10, guests.slice(0, 2));
+  assert.equal(commitInOrder(alone.p, [alone.to(101, 'pve3')], 1), 0);
+  assert.deepEqual(alone.p.moves.map((m) => [m.vmid, m.kind]), [[101, 'load']]);
+});
