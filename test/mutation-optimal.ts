@@ -5,4 +5,5 @@ await import('./planner-optimal.test.js');
 await import('./planner-refusals.test.js');
 await import('./planner-order.test.js');
 await import('./planner-model.test.js');
+await import('./planner-units.test.js');
 await import('./planner-property.test.js');
