@@ -6,8 +6,8 @@ import type * as Undici from 'undici';
  * request call), loaded from undici's own modules rather than its index. The index also loads
  * fetch, WebSocket, the caches, the mocks and the proxy agents (and through them Node's bundled
  * copy of undici): about 100 ms of CPU in every tick, which loads none of them. undici has no
- * "exports" map, so these paths are its public files; the package-lock pins the version and every
- * end-to-end test goes through them.
+ * "exports" map, so its files can be loaded directly, but they are not its documented API: the
+ * package-lock pins the version, and every end-to-end test goes through them.
  */
 const require = createRequire(import.meta.url);
 
