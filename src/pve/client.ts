@@ -187,13 +187,14 @@ function tlsConnector(opts: PveClientOptions, timeout: number, log: PveLogger): 
   const base = connector(extra === null ? undefined : [extra]);
   let withRoots: Connector | null = null;
   const needsRoots = new Set<string>();
+  const whereOf = (o: Parameters<Connector>[0]) => `${o.hostname}:${o.port || opts.port || 8006}`;
   const check = (o: Parameters<Connector>[0], cb: Parameters<Connector>[1], retry: boolean): Parameters<Connector>[1] => (err, socket) => {
     if (err || !socket) return cb(err ?? new Error('no socket'), null);
     if (mode === 'insecure') return cb(null, socket);
     const tls = socket as TLSSocket;
     const raw = tls.getPeerCertificate?.()?.fingerprint256;
     const fp = raw ? normalizeFingerprint(raw) : null;
-    const where = `${o.hostname}:${o.port || opts.port || 8006}`;
+    const where = whereOf(o);
     if (mode === 'pin') {
       if (fp && fp === pin) return cb(null, socket);
       socket.destroy();
@@ -219,8 +220,7 @@ function tlsConnector(opts: PveClientOptions, timeout: number, log: PveLogger): 
     return cb(new PveTlsError(`TLS: the certificate of ${where} is not trusted (${reason}); it presented SHA-256 fingerprint ${fp ?? '(none)'}: ${TLS_HELP(fp)}`, where, fp, reason), null);
   };
   return (o, cb) => {
-    const where = `${o.hostname}:${o.port || opts.port || 8006}`;
-    if (withRoots && needsRoots.has(where)) return withRoots(o, check(o, cb, false));
+    if (withRoots && needsRoots.has(whereOf(o))) return withRoots(o, check(o, cb, false));
     return base(o, check(o, cb, mode === 'verify' && extra !== null));
   };
 }
